@@ -1,0 +1,44 @@
+# kamfit: `make run` to try it, `make test` to check everything. Each sets up what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export KAMFIT_DATA_DIR ?= $(CURDIR)/var
+PORT ?= 8000
+
+.PHONY: setup run test check fmt e2e-deps bench clean
+
+$(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	KAMFIT_DEBUG=true $(BIN)/kamfit migrate --noinput
+	KAMFIT_DEBUG=true $(BIN)/kamfit demo
+	KAMFIT_DEBUG=true $(BIN)/kamfit serve --port $(PORT)
+
+e2e-deps:
+	scripts/install-chromium
+
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	KAMFIT_DEBUG=true $(BIN)/mypy src tests
+	KAMFIT_DEBUG=true $(BIN)/kamfit makemigrations --check --dry-run
+
+test: check e2e-deps
+	$(BIN)/pytest -n 2
+
+bench: setup
+	$(BIN)/python -m tests.bench.run
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,323 @@
+"""The ``kamfit`` command: kamfit's own command groups, and every Django command.
+
+``kamfit framework …``, ``kamfit demo`` and ``kamfit serve`` are kamfit's; any
+other first word runs as a Django management command (``kamfit migrate``,
+``kamfit check --deploy``, ``kamfit createsuperuser``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from kamfit.domain import framework as fw
+from kamfit.domain.errors import FrameworkInvalid, KamfitError
+
+app = typer.Typer(
+    help="kamfit: key account management competencies, readiness, assessment and hiring.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,  # help mentions ID[@N]: brackets are text, not markup
+)
+framework_app = typer.Typer(
+    help="Browse, exchange and check KAM competency frameworks.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(framework_app, name="framework")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # never fold messages mid-word
+
+KAMFIT_COMMANDS = {"framework", "demo", "serve", "--help", "-h"}
+
+
+class Format(StrEnum):
+    yaml = "yaml"
+    json = "json"
+    case = "case"
+
+
+class InFormat(StrEnum):
+    auto = "auto"
+    yaml = "yaml"
+    json = "json"
+    case = "case"
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kamfit.web.settings")
+    import django  # noqa: PLC0415 - file-only commands must work without a database
+
+    django.setup()
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    return typer.Exit(code)
+
+
+def _read_ref(ref: str, fmt: InFormat = InFormat.auto, org: str | None = None) -> fw.Framework:
+    """Resolve a framework reference: a shipped key, a file, or ID[@N] in ``--org``."""
+    if org:
+        return _read_stored(ref, org)
+    if ref == fw.shipped().key:
+        return fw.shipped()
+    path = Path(ref)
+    if not path.is_file():
+        shipped = fw.shipped().key
+        raise _fail(f"{ref!r} is neither a file nor a shipped framework (try {shipped!r})", 2)
+    try:
+        text = path.read_text("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(f"{ref}: not UTF-8 text (byte {exc.start})", 2) from exc
+    return fw.loads(text, fmt.value)
+
+
+def _read_stored(ref: str, org: str) -> fw.Framework:
+    _setup_django()
+    from kamfit.frameworks.models import Framework, FrameworkVersion  # noqa: PLC0415
+    from kamfit.frameworks.queries import get_version_document  # noqa: PLC0415
+    from kamfit.orgs.access import list_frameworks  # noqa: PLC0415
+    from kamfit.orgs.models import Organisation  # noqa: PLC0415
+
+    organisation = Organisation.objects.filter(slug=org).first()
+    if organisation is None:
+        raise _fail(f"--org {org!r}: no such organisation", 2)
+    pk, _, number = ref.partition("@")
+    framework = list_frameworks(organisation).filter(pk=int(pk) if pk.isdigit() else -1).first()
+    if not isinstance(framework, Framework):
+        raise _fail(f"{ref!r}: no such framework in {org!r}", 2)
+    versions = FrameworkVersion.objects.filter(framework=framework).order_by("number")
+    version = versions.filter(number=int(number)).first() if number.isdigit() else versions.last()
+    if version is None:
+        raise _fail(f"{ref!r}: no such version", 2)
+    return get_version_document(version)
+
+
+@framework_app.command("list")
+def framework_list(
+    org: Annotated[
+        str | None, typer.Option(help="List an organisation's frameworks (needs the database).")
+    ] = None,
+) -> None:
+    """List the shipped frameworks, or an organisation's."""
+    if org is None:
+        table = Table("ref", "title", "roles", "elements", "competencies")
+        doc = fw.shipped()
+        counts = (len(doc.roles), len(doc.elements), len(doc.competencies))
+        table.add_row(escape(doc.key), escape(doc.title), *map(str, counts))
+    else:
+        table = Table("ref", "title", "versions")
+        _setup_django()
+        from kamfit.orgs.access import list_frameworks  # noqa: PLC0415
+        from kamfit.orgs.models import Organisation  # noqa: PLC0415
+
+        organisation = Organisation.objects.filter(slug=org).first()
+        if organisation is None:
+            raise _fail(f"--org {org!r}: no such organisation", 2)
+        for f in list_frameworks(organisation).prefetch_related("versions").order_by("id"):
+            versions = ", ".join(f"v{v.number} {v.status}" for v in f.versions.all())
+            table.add_row(
+                str(f.pk), escape(f.title), versions + (" (library)" if f.is_library else "")
+            )
+    out.print(table)
+
+
+@framework_app.command("show")
+def framework_show(
+    ref: Annotated[
+        str, typer.Argument(help="Shipped key (warwick-2006), a file, or ID[@N] with --org.")
+    ] = "warwick-2006",
+    element: Annotated[str | None, typer.Option(help="Show one role element in full.")] = None,
+    fmt: Annotated[
+        InFormat, typer.Option("--format", help="Input format of a file.")
+    ] = InFormat.auto,
+    org: Annotated[str | None, typer.Option(help="Organisation slug for ID references.")] = None,
+) -> None:
+    """Show a framework the way the paper reads: roles, elements, both sides, competencies."""
+    doc = _load(ref, fmt, org)
+    kinds = {c.key: c.kind.value for c in doc.competencies}
+    tree = Tree(f"[bold]{escape(doc.title)}[/bold]" + (f" v{doc.version}" if doc.version else ""))
+    for role in doc.roles:
+        branch = tree.add(f"[bold]{escape(role.title)}[/bold]")
+        for e in role.elements:
+            if element and e.key != element:
+                continue
+            node = branch.add(escape(f"{e.label} — {e.title}"))
+            if element:
+                _add_side(node, "Role of company", e.company)
+                _add_side(node, "Role of key account manager", e.kam)
+                comp = node.add("Competencies/attributes")
+                for c in e.citations:
+                    refs = ", ".join(f"{r} ({kinds[r]})" for r in c.refs)
+                    comp.add(escape(f"{c.wording} → {refs}"))
+            else:
+                counts = f"company {len(e.company)} · KAM {len(e.kam)}"
+                counts += f" · competencies {len(e.citations)}"
+                node.label = f"{escape(e.label)} — {escape(e.title)}  [dim]{counts}[/dim]"
+    if element and element not in {e.key for e in doc.elements}:
+        raise _fail(f"--element {element!r}: no such role element", 2)
+    out.print(tree)
+    if doc.citation:
+        out.print(f"[dim]Source: {escape(doc.citation)}[/dim]")
+
+
+def _add_side(node: Tree, title: str, items: tuple[fw.Responsibility, ...]) -> None:
+    side = node.add(title)
+    for r in items:
+        leaf = side.add(escape(r.text))
+        for child in r.children:
+            leaf.add(escape(child))
+
+
+def _load(ref: str, fmt: InFormat, org: str | None) -> fw.Framework:
+    try:
+        return _read_ref(ref, fmt, org)
+    except FrameworkInvalid as exc:
+        _print_problems(ref, exc)
+        raise typer.Exit(1) from exc
+
+
+def _print_problems(ref: str, exc: FrameworkInvalid) -> None:
+    err.print(f"[red]{escape(ref)}: {len(exc.problems)} problem(s)[/red]")
+    for p in exc.problems:
+        err.print(f"  {p.location}: {p.message}", markup=False)
+
+
+@framework_app.command("export")
+def framework_export(
+    ref: Annotated[
+        str, typer.Argument(help="Shipped key, a file, or ID[@N] with --org.")
+    ] = "warwick-2006",
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", help="yaml, json (kamfit schema) or case (1EdTech CASE 1.0)."),
+    ] = Format.yaml,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to a file instead of stdout.")
+    ] = None,
+    org: Annotated[str | None, typer.Option(help="Organisation slug for ID references.")] = None,
+) -> None:
+    """Export a framework as YAML, JSON or CASE 1.0 JSON."""
+    text = fw.dumps(_load(ref, InFormat.auto, org), fmt.value)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, "utf-8")
+        err.print(f"wrote {output}", markup=False)
+
+
+@framework_app.command("validate")
+def framework_validate(
+    file: Annotated[Path, typer.Argument(help="A framework file (YAML, JSON or CASE JSON).")],
+    fmt: Annotated[InFormat, typer.Option("--format", help="Input format.")] = InFormat.auto,
+) -> None:
+    """Check a framework file; name each problem with its location; exit 1 if any."""
+    doc = _load(str(file), fmt, None)
+    out.print(
+        f"{file}: valid — {len(doc.roles)} roles, {len(doc.elements)} role elements, "
+        f"{len(doc.competencies)} competencies"
+    )
+
+
+@framework_app.command("diff")
+def framework_diff(
+    old: Annotated[str, typer.Argument(help="Shipped key, a file, or ID[@N] with --org.")],
+    new: Annotated[str, typer.Argument(help="Shipped key, a file, or ID[@N] with --org.")],
+    org: Annotated[str | None, typer.Option(help="Organisation slug for ID references.")] = None,
+) -> None:
+    """List what changed from OLD to NEW; exit 0 either way."""
+
+    def resolve(ref: str) -> fw.Framework:
+        stored = org is not None and ref.split("@", maxsplit=1)[0].isdigit()
+        return _load(ref, InFormat.auto, org if stored else None)
+
+    changes = fw.diff(resolve(old), resolve(new))
+    for change in changes:
+        out.print(str(change), markup=False)
+    err.print(f"{len(changes)} change(s)")
+
+
+@framework_app.command("import")
+def framework_import(
+    file: Annotated[Path, typer.Argument(help="A framework file (YAML, JSON or CASE JSON).")],
+    org: Annotated[str, typer.Option(help="Organisation slug to import into.")],
+    fmt: Annotated[InFormat, typer.Option("--format", help="Input format.")] = InFormat.auto,
+) -> None:
+    """Import a framework file into an organisation as a new draft (all or nothing)."""
+    doc = _load(str(file), fmt, None)
+    _setup_django()
+    from kamfit.frameworks.services import import_framework  # noqa: PLC0415
+    from kamfit.orgs.models import Organisation  # noqa: PLC0415
+
+    organisation = Organisation.objects.filter(slug=org).first()
+    if organisation is None:
+        raise _fail(f"--org {org!r}: no such organisation", 2)
+    framework = import_framework(organisation=organisation, user=None, doc=doc)
+    out.print(f"imported {doc.title!r} as framework {framework.pk}, draft v1, in {org}")
+
+
+@framework_app.command("load")
+def framework_load() -> None:
+    """Install the shipped frameworks into the database's library (once)."""
+    _setup_django()
+    from kamfit.frameworks.services import install_library_framework  # noqa: PLC0415
+
+    framework, created = install_library_framework(doc=fw.shipped())
+    out.print(f"{framework.title}: {'installed' if created else 'already installed'}")
+
+
+@app.command()
+def demo() -> None:
+    """Load the Warwick framework and a demo organisation with one user per role (once)."""
+    _setup_django()
+    from kamfit.demo import DEMO_PASSWORD, load_demo  # noqa: PLC0415
+
+    users = load_demo()
+    out.print(f"demo organisation ready: {len(users)} users, password {DEMO_PASSWORD!r}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the web app (development server) and print where to sign in."""
+    _setup_django()
+    from django.core.management import call_command  # noqa: PLC0415
+
+    from kamfit.demo import DEMO_PASSWORD, demo_login  # noqa: PLC0415
+
+    out.print(f"\nkamfit is at [bold]http://{host}:{port}/[/bold]")
+    if login := demo_login():
+        out.print(f"demo login: [bold]{login}[/bold] / [bold]{DEMO_PASSWORD}[/bold]\n")
+    call_command("runserver", f"{host}:{port}", use_reloader=False)
+
+
+def main() -> None:
+    """Run a kamfit command group, or hand the command line to Django."""
+    args = sys.argv[1:]
+    if args and args[0] not in KAMFIT_COMMANDS:
+        _setup_django()
+        from django.core.management import execute_from_command_line  # noqa: PLC0415
+
+        execute_from_command_line(["kamfit", *args])
+        return
+    try:
+        app()
+    except KamfitError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise SystemExit(1) from exc
+
+
+if __name__ == "__main__":
+    main()

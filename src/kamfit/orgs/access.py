@@ -1,0 +1,110 @@
+"""The one place that scopes tenant data to an organisation.
+
+Every view, API endpoint and CLI command reaches tenant rows through these
+functions. Each puts one condition per line. An object of another organisation
+answers 404 (never 403), so its existence does not leak; an action the member's
+role does not allow on their own organisation's object answers 403.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from kamfit.frameworks.models import (
+    Framework,
+    FrameworkVersion,
+    VersionRow,
+    VersionStatus,
+)
+from kamfit.orgs.models import Membership, Organisation
+from kamfit.orgs.permissions import EDIT_FRAMEWORK, PUBLISH_FRAMEWORK, may
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+_RowT = TypeVar("_RowT", bound=VersionRow)
+
+__all__ = [
+    "access_framework",
+    "access_membership",
+    "access_version",
+    "access_version_row",
+    "list_frameworks",
+    "list_memberships",
+]
+
+
+def list_memberships(user: AnyUser) -> QuerySet[Membership]:
+    """Return the user's memberships, with their organisations."""
+    if not user.is_authenticated or not user.is_active:
+        return Membership.objects.none()
+    return Membership.objects.filter(user_id=user.pk).select_related("organisation", "user")
+
+
+def access_membership(user: AnyUser, org_slug: str) -> Membership:
+    """Return the user's membership of the organisation named by ``org_slug``, or 404."""
+    membership = list_memberships(user).filter(organisation__slug=org_slug).first()
+    if membership is None:
+        raise Http404("No such organisation")
+    return membership
+
+
+def list_frameworks(org: Organisation) -> QuerySet[Framework]:
+    """Return the frameworks an organisation sees: its own and the shipped library."""
+    return Framework.objects.filter(Q(organisation=org) | Q(organisation__isnull=True))
+
+
+def access_framework(membership: Membership, pk: int | str, *, action: str = "view") -> Framework:
+    """Return a framework the member may act on, or 404 / 403.
+
+    ``action`` is ``view``, ``edit`` or ``publish``. Library frameworks can be
+    viewed and copied by every organisation but edited by none.
+    """
+    try:
+        framework = list_frameworks(membership.organisation).get(pk=int(pk))
+    except (Framework.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such framework") from None
+    if action == "view":
+        return framework
+    if framework.organisation_id is None:
+        raise PermissionDenied("The shipped framework is read-only: copy it to edit it.")
+    if action == "edit" and may(membership.role, EDIT_FRAMEWORK):
+        return framework
+    if action == "publish" and may(membership.role, PUBLISH_FRAMEWORK):
+        return framework
+    raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not {action} this.")
+
+
+def access_version(
+    membership: Membership, framework_pk: int | str, number: int, *, action: str = "view"
+) -> FrameworkVersion:
+    """Return a version of a framework the member may act on, or 404 / 403.
+
+    Editing needs a draft: a published version never changes.
+    """
+    framework = access_framework(membership, framework_pk, action=action)
+    version = (
+        FrameworkVersion.objects.filter(framework=framework)
+        .filter(number=number)
+        .select_related("framework__organisation", "framework__parent__framework")
+        .first()
+    )
+    if version is None:
+        raise Http404("No such version")
+    if action == "edit" and version.status != VersionStatus.DRAFT:
+        raise PermissionDenied("A published version never changes: start a new draft.")
+    return version
+
+
+def access_version_row(version: FrameworkVersion, model: type[_RowT], pk: object) -> _RowT:
+    """Return a content row (role, element, …) of a version already accessed, or 404."""
+    try:
+        return model._default_manager.filter(version=version).get(pk=int(str(pk)))
+    except (model.DoesNotExist, ValueError):
+        raise Http404("No such item") from None

@@ -1,0 +1,20 @@
+"""What each role may do, as named permission sets.
+
+A later issue turns this into the machine-readable permission matrix; until then
+this module is the one place that says which roles hold which capability.
+"""
+
+from __future__ import annotations
+
+from kamfit.orgs.models import Role
+
+__all__ = ["EDIT_FRAMEWORK", "PUBLISH_FRAMEWORK", "VIEW_FRAMEWORK", "may"]
+
+VIEW_FRAMEWORK = frozenset(Role)
+EDIT_FRAMEWORK = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
+PUBLISH_FRAMEWORK = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR})
+
+
+def may(role: str | None, permission: frozenset[Role]) -> bool:
+    """Say whether a member with ``role`` holds ``permission``."""
+    return role is not None and role in permission

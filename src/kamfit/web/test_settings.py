@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real settings, with fast hashing and no throttles."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("KAMFIT_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+
+from kamfit.web.settings import *  # noqa: F403
+from kamfit.web.settings import REST_FRAMEWORK
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed: tests only
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+AXES_ENABLED = False
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}

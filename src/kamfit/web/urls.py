@@ -1,0 +1,28 @@
+"""Root URLs."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from kamfit.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("o/<slug:org>/frameworks/", include("kamfit.frameworks.urls")),
+    path("api/v1/", include("kamfit.api.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "kamfit.web.errors.not_found"
+handler500 = "kamfit.web.errors.server_error"
