@@ -1,0 +1,105 @@
+"""``make bench``: measured figures, printed as a table (never timed tests).
+
+Framework pages with the shipped framework (54 competencies) and with a
+framework of 500 competencies: server time per request through Django's test
+client (median and p95 of repeated requests) and the SQL query count, which must
+be the same for both sizes.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = int(os.environ.get("KAMFIT_BENCH_RUNS", "30"))
+
+
+def setup_django(data_dir: str) -> None:
+    os.environ["KAMFIT_DATA_DIR"] = data_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "kamfit.web.test_settings"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # the test client and query capture behave as in the suite
+
+    call_command("migrate", verbosity=0)
+
+
+def measure(client: object, url: str) -> tuple[float, float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)  # type: ignore[attr-defined]
+    count = len(queries)  # read now: the next request resets the query log
+    if response.status_code != 200:
+        raise SystemExit(f"{url}: HTTP {response.status_code}")
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        client.get(url)  # type: ignore[attr-defined]
+        times.append((time.perf_counter() - start) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))], count
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="kamfit-bench-") as data_dir:
+        setup_django(data_dir)
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+        from django.urls import reverse
+
+        from kamfit.domain import framework as fw
+        from kamfit.frameworks.services import import_framework, install_library_framework
+        from kamfit.orgs.models import Membership, Organisation, Role
+        from tests.web.frameworks.test_pages import big_framework
+
+        install_library_framework(doc=fw.shipped())
+        org = Organisation.objects.create(name="Bench", slug="bench")
+        user = get_user_model().objects.create_user("bench", password="x" * 12)
+        Membership.objects.create(user=user, organisation=org, role=Role.DIRECTOR)
+        sizes = {
+            54: import_framework(organisation=org, user=None, doc=fw.shipped()),
+            500: import_framework(organisation=org, user=None, doc=big_framework(500)),
+        }
+        client = Client()
+        client.force_login(user)
+        pages = {
+            "roles of KAM": ("frameworks:version", []),
+            "role element": ("frameworks:element", ["strategy"]),
+            "competency list": ("frameworks:competencies", []),
+            "competency": ("frameworks:competency", ["negotiation"]),
+            "matrix": ("frameworks:matrix", []),
+            "export json": ("frameworks:export", ["json"]),
+        }
+        rows = []
+        for name, (route, extra) in pages.items():
+            figures = []
+            for size, framework in sizes.items():
+                url = reverse(route, args=["bench", framework.pk, 1, *extra])
+                figures.append((size, *measure(client, url)))
+            rows.append((name, figures))
+        print(f"\nFramework pages, {RUNS} requests each (SQLite, Django test client)\n")
+        header = f"{'page':<16} {'competencies':>12} {'median ms':>10} {'p95 ms':>8} {'queries':>8}"
+        print(header)
+        print("-" * len(header))
+        for name, figures in rows:
+            for size, median, p95, count in figures:
+                print(f"{name:<16} {size:>12} {median:>10.1f} {p95:>8.1f} {count:>8}")
+            same = len({f[3] for f in figures}) == 1
+            print(f"{'':<16} {'queries constant:':>12} {'yes' if same else 'NO'}")
+            if not same:
+                sys.exit(1)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    main()
