@@ -87,7 +87,8 @@ def main() -> None:
                 url = reverse(route, args=["bench", framework.pk, 1, *extra])
                 figures.append((size, *measure(client, url)))
             rows.append((name, figures))
-        print(f"\nFramework pages, {RUNS} requests each (SQLite, Django test client)\n")
+        print(f"\nFramework pages as an editor of a draft (edit controls shown), {RUNS} runs each")
+        print("(SQLite, Django test client, server time)\n")
         header = f"{'page':<16} {'competencies':>12} {'median ms':>10} {'p95 ms':>8} {'queries':>8}"
         print(header)
         print("-" * len(header))
