@@ -97,7 +97,9 @@ def _read_stored(ref: str, org: str) -> fw.Framework:
     if not isinstance(framework, Framework):
         raise _fail(f"{ref!r}: no such framework in {org!r}", 2)
     versions = FrameworkVersion.objects.filter(framework=framework).order_by("number")
-    version = versions.filter(number=int(number)).first() if number.isdigit() else versions.last()
+    if number and not number.isdigit():
+        raise _fail(f"{ref!r}: write a version as ID@N, e.g. 3@2", 2)
+    version = versions.filter(number=int(number)).first() if number else versions.last()
     if version is None:
         raise _fail(f"{ref!r}: no such version", 2)
     return get_version_document(version)
