@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from kamfit.audits.cli import audit_app
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid, KamfitError
 
@@ -34,10 +35,11 @@ framework_app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(framework_app, name="framework")
+app.add_typer(audit_app, name="audit")
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)  # never fold messages mid-word
 
-KAMFIT_COMMANDS = {"framework", "demo", "serve", "--help", "-h"}
+KAMFIT_COMMANDS = {"framework", "audit", "demo", "serve", "--help", "-h"}
 
 
 class Format(StrEnum):

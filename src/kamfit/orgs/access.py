@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from kamfit.audits.models import Audit, Respondent
 from kamfit.frameworks.models import (
     Framework,
     FrameworkVersion,
@@ -21,7 +22,13 @@ from kamfit.frameworks.models import (
     VersionStatus,
 )
 from kamfit.orgs.models import Membership, Organisation
-from kamfit.orgs.permissions import EDIT_FRAMEWORK, PUBLISH_FRAMEWORK, may
+from kamfit.orgs.permissions import (
+    EDIT_FRAMEWORK,
+    MANAGE_AUDIT,
+    PUBLISH_FRAMEWORK,
+    VIEW_AUDIT_RESULTS,
+    may,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -31,10 +38,14 @@ if TYPE_CHECKING:
 _RowT = TypeVar("_RowT", bound=VersionRow)
 
 __all__ = [
+    "access_audit",
     "access_framework",
     "access_membership",
+    "access_own_response",
+    "access_response_by_token",
     "access_version",
     "access_version_row",
+    "list_audits",
     "list_frameworks",
     "list_memberships",
 ]
@@ -108,3 +119,57 @@ def access_version_row(version: FrameworkVersion, model: type[_RowT], pk: object
         return model._default_manager.filter(version=version).get(pk=int(str(pk)))
     except (model.DoesNotExist, ValueError):
         raise Http404("No such item") from None
+
+
+def list_audits(org: Organisation) -> QuerySet[Audit]:
+    """Return the organisation's readiness audits."""
+    return Audit.objects.filter(organisation=org)
+
+
+def access_audit(membership: Membership, pk: int | str, *, action: str = "results") -> Audit:
+    """Return an audit of the member's organisation they may act on, or 404 / 403.
+
+    ``action`` is ``results`` (aggregated results) or ``manage`` (settings,
+    respondents, imports and exports). Individual answers are never readable.
+    """
+    try:
+        audit = (
+            list_audits(membership.organisation)
+            .select_related("organisation", "version__framework", "previous")
+            .get(pk=int(pk))
+        )
+    except (Audit.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such audit") from None
+    allowed = MANAGE_AUDIT if action == "manage" else VIEW_AUDIT_RESULTS
+    if not may(membership.role, allowed):
+        what = "manage audits" if action == "manage" else "read audit results"
+        raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not {what}.")
+    return audit
+
+
+def access_own_response(membership: Membership, audit_pk: int | str) -> Respondent:
+    """Return the member's own response to an audit of their organisation, or 404."""
+    try:
+        return (
+            Respondent.objects.filter(audit__organisation=membership.organisation)
+            .filter(user_id=membership.user_id)
+            .select_related("audit__organisation")
+            .get(audit_id=int(audit_pk))
+        )
+    except (Respondent.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such audit") from None
+
+
+def access_response_by_token(token: str) -> Respondent:
+    """Return the response a private link opens, or 404 (the link is the credential)."""
+    from kamfit.audits.services import hash_token  # noqa: PLC0415 - avoids an import cycle
+
+    respondent = (
+        Respondent.objects.filter(token_hash=hash_token(token))
+        .exclude(token_hash="")
+        .select_related("audit__organisation")
+        .first()
+    )
+    if respondent is None:
+        raise Http404("This link is not valid")
+    return respondent

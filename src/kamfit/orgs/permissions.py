@@ -8,11 +8,22 @@ from __future__ import annotations
 
 from kamfit.orgs.models import Role
 
-__all__ = ["EDIT_FRAMEWORK", "PUBLISH_FRAMEWORK", "VIEW_FRAMEWORK", "may"]
+__all__ = [
+    "EDIT_FRAMEWORK",
+    "MANAGE_AUDIT",
+    "PUBLISH_FRAMEWORK",
+    "VIEW_AUDIT_RESULTS",
+    "VIEW_FRAMEWORK",
+    "may",
+]
 
 VIEW_FRAMEWORK = frozenset(Role)
 EDIT_FRAMEWORK = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
 PUBLISH_FRAMEWORK = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR})
+# Readiness audits: who opens them, invites respondents, imports and exports answers.
+MANAGE_AUDIT = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
+# Aggregated results (never individual answers); line managers may read them too.
+VIEW_AUDIT_RESULTS = MANAGE_AUDIT | {Role.MANAGER}
 
 
 def may(role: str | None, permission: frozenset[Role]) -> bool:

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "kamfit.web",
     "kamfit.orgs",
     "kamfit.frameworks",
+    "kamfit.audits",
     "kamfit.api",
 ]
 

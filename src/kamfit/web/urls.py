@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from kamfit.audits import views as audit_views
 from kamfit.web import views
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org>/frameworks/", include("kamfit.frameworks.urls")),
+    path("o/<slug:org>/audits/", include("kamfit.audits.urls")),
+    path("r/<str:token>/", audit_views.respond_link, name="audit_link"),
     path("api/v1/", include("kamfit.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,565 @@
+"""Exports of audit results and anonymised answers, and imports of answers collected on paper.
+
+Limits (RELIABILITY A29, A30): an upload is at most ``MAX_UPLOAD_BYTES`` (5 MB) and
+``MAX_ROWS`` (5,000) answer rows. An XLSX file must be a ZIP holding
+``[Content_Types].xml``, with at most ``MAX_XLSX_ENTRIES`` entries inflating to at most
+``MAX_XLSX_UNCOMPRESSED`` (50 MB) in all; macro-enabled workbooks are refused. Uploads
+are read from memory and never written to disk.
+
+Exports (RELIABILITY A28): every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab,
+a carriage return or NUL is written with a leading ``'`` so that no spreadsheet runs it as
+a formula. Numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from django.utils.crypto import salted_hmac
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from kamfit.audits import services
+from kamfit.audits.models import (
+    Answer,
+    Audit,
+    AuditItem,
+    Department,
+    ItemKind,
+    Rating,
+    Respondent,
+    RespondentStatus,
+)
+from kamfit.audits.queries import AuditResults, get_audit_results
+from kamfit.domain.errors import Problem, ValidationError
+from kamfit.domain.readiness import OTHER_DEPARTMENTS
+
+__all__ = [
+    "MAX_ROWS",
+    "MAX_UPLOAD_BYTES",
+    "MAX_XLSX_ENTRIES",
+    "MAX_XLSX_UNCOMPRESSED",
+    "answers_table",
+    "neutralise",
+    "paper_template",
+    "read_paper_answers",
+    "results_table",
+    "to_csv",
+    "to_xlsx",
+]
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5_000
+MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_XLSX_ENTRIES = 1000
+
+Header = list[str]
+Rows = list[list[object]]
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+_RESPONDENT = "respondent"
+_DEPARTMENT = "department"
+_ANSWERS_SHEET = "Answers"
+_HELP_SHEET = "How to fill in"
+_MAX_LABEL = 200  # Respondent.name
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def neutralise(value: object) -> object:
+    """Return ``value`` with a leading ``'`` if it is text a spreadsheet could run (A28)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(value, 1)
+
+
+def results_table(results: AuditResults) -> tuple[Header, Rows]:
+    """Return the results of an audit as a header and one row per item, element and role.
+
+    The department columns are exactly the groups the results page shows
+    (``results.groups``): no group smaller than the audit's minimum size ever appears.
+    """
+    groups = [f"{label} (n={size})" for label, size in results.groups]
+    header = [
+        "section",
+        "item",
+        "text",
+        "readiness (0-100)",
+        "answered",
+        "don't know",
+        "Poor",
+        "Fair",
+        "Good",
+        "spread",
+        "change since previous audit",
+        *groups,
+    ]
+    by_department = {x.item.pk: cells for x, cells in results.breakdown_rows}
+    rows: Rows = []
+    for x in results.items:
+        section = "Litmus test" if x.item.kind == ItemKind.LITMUS else x.item.element_title
+        poor, fair, good = x.stats.counts
+        cells = by_department.get(x.item.pk, (None,) * len(groups))
+        rows.append(
+            [
+                section,
+                x.item.key,
+                x.item.text,
+                _rounded(x.score),
+                x.stats.answered,
+                x.stats.dont_know,
+                poor,
+                fair,
+                good,
+                _rounded(x.stats.spread),
+                _rounded(x.change),
+                *(_rounded(v) for v in cells),
+            ]
+        )
+    if results.withheld:  # fewer than k submitted: no score at all, as on the results page
+        return header, [["Withheld", "", results.breakdown.note, *[None] * (len(header) - 3)]]
+    blank: list[object] = [None] * (len(header) - 4)
+    rows += [["Role element", e.key, e.title, _rounded(e.score), *blank] for e in results.elements]
+    rows += [["Role of KAM", r.key, r.title, _rounded(r.score), *blank] for r in results.roles]
+    return header, rows
+
+
+def _shuffle_key(audit: Audit, respondent: Respondent) -> bytes:
+    """A stable, secret-keyed sort key: the order reveals neither submission nor invitation."""
+    return salted_hmac(f"kamfit.audits.answers.{audit.pk}", str(respondent.pk)).digest()
+
+
+def answers_table(audit: Audit) -> tuple[Header, Rows]:
+    """Return the submitted answers of an audit, anonymised, one row per respondent.
+
+    Respondents are numbered R1, R2, … in an order that is fixed for the audit but
+    unrelated to when they answered; no name, user or link appears. The department is
+    shown only for a department the results page shows (a group of at least the audit's
+    minimum size); everyone else is "Other departments", and the column is blank when no
+    breakdown by department is shown at all. Until at least that many respondents have
+    submitted, there are no rows at all (the results page shows no score either).
+    Comments are never exported: free text can identify the person who wrote it.
+    """
+    items = list(AuditItem.objects.filter(audit=audit))
+    header = [_RESPONDENT, _DEPARTMENT, *(item.key for item in items)]
+    results = get_audit_results(audit)
+    if results.withheld:  # fewer than k submitted: a row could be recognised
+        return header, []
+    submitted = sorted(
+        Respondent.objects.filter(audit=audit, status=RespondentStatus.SUBMITTED),
+        key=lambda r: _shuffle_key(audit, r),
+    )
+    ratings: dict[tuple[int, int], str] = {
+        (respondent_id, item_id): rating
+        for respondent_id, item_id, rating in Answer.objects.filter(
+            respondent__audit=audit, respondent__status=RespondentStatus.SUBMITTED
+        ).values_list("respondent_id", "item_id", "rating")
+    }
+    visible = results.breakdown.labels  # the groups the results page shows
+    shown = set(visible) - {OTHER_DEPARTMENTS}
+    labels = {str(value): str(label) for value, label in Rating.choices}
+    departments = {str(value): str(label) for value, label in Department.choices}
+    rows: Rows = []
+    for n, respondent in enumerate(submitted, start=1):
+        label = departments.get(respondent.department, "")
+        department = (label if label in shown else OTHER_DEPARTMENTS) if visible else ""
+        answers = [labels.get(ratings.get((respondent.pk, item.pk), ""), "") for item in items]
+        rows.append([f"R{n}", department, *answers])
+    return header, rows
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """Write a table as CSV in UTF-8 with a BOM (so that Excel reads it as UTF-8)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([neutralise(v) for v in header])
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_value(value: object) -> object:
+    value = neutralise(value)
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)  # XML 1.0 cannot hold them
+    return value
+
+
+def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
+    """Write a table as an XLSX workbook of one sheet, streaming (write-only)."""
+    workbook = Workbook(write_only=True)
+    worksheet: WriteOnlyWorksheet = workbook.create_sheet(sheet)
+    worksheet.append([_xlsx_value(v) for v in header])
+    for row in rows:
+        worksheet.append([_xlsx_value(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def paper_template(audit: Audit) -> bytes:
+    """Return an XLSX answer sheet to type answers collected on paper into.
+
+    Sheet "Answers" holds only the header row (respondent, department, one column per
+    question key) and the rows to fill in; sheet "How to fill in" lists the questions and
+    the values each column accepts.
+    """
+    items = list(AuditItem.objects.filter(audit=audit))
+    workbook = Workbook()
+    for default in workbook.worksheets:
+        workbook.remove(default)
+    answers: Worksheet = workbook.create_sheet(_ANSWERS_SHEET)
+    answers.append([_RESPONDENT, _DEPARTMENT, *(_xlsx_value(item.key) for item in items)])
+    for cell in answers[1]:
+        cell.font = Font(bold=True)
+    answers.freeze_panes = "C2"
+    answers.column_dimensions["A"].width = 14
+    answers.column_dimensions["B"].width = 26
+    last = MAX_ROWS + 1
+    department_list = DataValidation(
+        type="list",
+        formula1='"' + ",".join(str(label) for label in Department.labels) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Department",
+        error="Choose a department from the list (see “How to fill in”).",
+    )
+    department_list.add(f"B2:B{last}")
+    answers.add_data_validation(department_list)
+    if items:
+        rating_list = DataValidation(
+            type="list",
+            formula1='"' + ",".join(str(label) for label in Rating.labels) + '"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Rating",
+            error="Poor, Fair, Good or Don't know.",
+        )
+        rating_list.add(f"C2:{get_column_letter(len(items) + 2)}{last}")
+        answers.add_data_validation(rating_list)
+        for n in range(3, len(items) + 3):
+            answers.column_dimensions[get_column_letter(n)].width = 16
+
+    guide: Worksheet = workbook.create_sheet(_HELP_SHEET)
+    lines: list[list[str]] = [
+        [f"Answer sheet for “{audit.title}”"],
+        ["Type one respondent per row of the sheet “Answers”, below its header row."],
+        ["respondent: a short reference such as P1. Do not write names."],
+        ["department: a code or a name from the list below."],
+        ["Each question column: a rating code or name from the list below."],
+        ["Every question needs an answer; use Don't know when unsure."],
+        ["Nothing is imported unless every row is valid."],
+        [],
+        ["column", "section", "question"],
+    ]
+    for item in items:
+        section = "Litmus test" if item.kind == ItemKind.LITMUS else item.element_title
+        lines.append([item.key, section, item.text])
+    lines += [
+        [],
+        ["department code", "department"],
+        *([v, label] for v, label in Department.choices),
+    ]
+    lines += [[], ["rating code", "rating"], *([v, label] for v, label in Rating.choices)]
+    headings = {"column", "department code", "rating code"}
+    for line in lines:
+        guide.append([_xlsx_value(v) for v in line])
+        if line and line[0] in headings:
+            for cell in guide[guide.max_row]:
+                cell.font = Font(bold=True)
+    for (cell,) in guide.iter_rows(min_col=3, max_col=3):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    guide.column_dimensions["A"].width = 40
+    guide.column_dimensions["B"].width = 40
+    guide.column_dimensions["C"].width = 90
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    formula: bool = False
+
+
+def _refuse(reason: str) -> ValidationError:
+    return ValidationError([Problem("file", reason)])
+
+
+def _normalise(value: str) -> str:
+    value = value.lower().replace("’", "'").replace("‘", "'").replace("`", "'")
+    return re.sub(r"[\s_]+", " ", value).strip()
+
+
+def _lookup(choices: Iterable[tuple[str, str]]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value, label in choices:
+        found[_normalise(str(value))] = str(value)
+        found[_normalise(str(label))] = str(value)
+    return found
+
+
+def _is_xlsx(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def _check_zip(data: bytes, filename: str) -> None:
+    """Refuse anything but a plain workbook, before openpyxl inflates anything (A30)."""
+    if filename.lower().endswith((".xlsm", ".xltm", ".xlam")):
+        raise _refuse("macro-enabled workbooks (.xlsm) are not accepted: save it as .xlsx")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            if len(infos) > MAX_XLSX_ENTRIES:
+                raise _refuse(f"not a CSV or XLSX file: more than {MAX_XLSX_ENTRIES} ZIP entries")
+            names = {info.filename for info in infos}
+            if "[Content_Types].xml" not in names:
+                raise _refuse("not a CSV or XLSX file")
+            if any(name.lower().endswith("vbaproject.bin") for name in names):
+                raise _refuse("the workbook contains macros: save it as .xlsx without macros")
+            total = sum(info.file_size for info in infos)
+            if total > MAX_XLSX_UNCOMPRESSED:
+                raise _refuse(
+                    f"the workbook would inflate to more than "
+                    f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB uncompressed"
+                )
+            types = archive.read("[Content_Types].xml")
+    except zipfile.BadZipFile as exc:
+        raise _refuse("not a CSV or XLSX file (a damaged ZIP archive)") from exc
+    if b"macroenabled" in types.lower():
+        raise _refuse("macro-enabled workbooks (.xlsm) are not accepted: save it as .xlsx")
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _xlsx_cell(cell: object) -> _Cell:
+    value = getattr(cell, "value", None)
+    if getattr(cell, "data_type", "") == "f":
+        return _Cell(value if isinstance(value, str) else "=…", formula=True)
+    return _Cell(_cell_text(value))
+
+
+def _unreadable(exc: Exception) -> ValidationError:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if type(cause).__module__.startswith("defusedxml"):  # e.g. EntitiesForbidden
+            return _refuse("the workbook holds forbidden XML (entity declarations): not read")
+        cause = cause.__cause__ or cause.__context__
+    return _refuse(f"not a readable XLSX workbook ({type(exc).__name__})")
+
+
+def _xlsx_rows(data: bytes, filename: str) -> Iterator[list[_Cell]]:
+    _check_zip(data, filename)
+    try:
+        # Formulas are read as their text, never evaluated: a formula is refused as a value.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds on a broken package
+        raise _unreadable(exc) from exc
+    try:
+        try:
+            name = _ANSWERS_SHEET if _ANSWERS_SHEET in workbook.sheetnames else None
+            rows = (workbook[name] if name else workbook.worksheets[0]).iter_rows()
+        except (IndexError, AttributeError) as exc:  # no sheet, or a chart sheet
+            raise _refuse("the workbook has no sheet of answers") from exc
+        while True:
+            try:
+                row = next(rows, None)
+            except Exception as exc:  # e.g. defusedxml refusing an entity bomb in a sheet
+                raise _unreadable(exc) from exc
+            if row is None:
+                return
+            yield [_xlsx_cell(cell) for cell in row]
+    finally:
+        workbook.close()
+
+
+def _csv_rows(data: bytes) -> Iterator[list[_Cell]]:
+    if data[:2] in {b"\xff\xfe", b"\xfe\xff"}:
+        raise _refuse("the CSV is UTF-16 text: save it as “CSV UTF-8”")
+    head = data[:4096]
+    if re.search(rb"[\x00-\x08\x0e-\x1f]", head):  # binary, whatever its name
+        raise _refuse("not a CSV or XLSX file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _refuse(
+            f"not UTF-8 text (byte {exc.start} cannot be read): save the CSV as “CSV UTF-8”"
+        ) from exc
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            yield [_Cell(value.strip()) for value in row]
+    except csv.Error as exc:
+        raise _refuse(f"not a readable CSV (record {reader.line_num}): {exc}") from exc
+
+
+def _rows(data: bytes, filename: str) -> Iterator[list[_Cell]]:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _refuse(f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if not data.strip():
+        raise _refuse("the file is empty")
+    return _xlsx_rows(data, filename) if _is_xlsx(data) else _csv_rows(data)
+
+
+def _header(cells: list[_Cell], keys: list[str]) -> tuple[dict[str, int], list[Problem], list[int]]:
+    """Map column names to indices; name every unknown, duplicate or missing column."""
+    problems: list[Problem] = []
+    columns: dict[str, int] = {}
+    unnamed: list[int] = []
+    known = {_RESPONDENT, _DEPARTMENT, *keys}
+    for index, cell in enumerate(cells):
+        name = cell.text.strip()
+        where = f"row 1, column {name or get_column_letter(index + 1)}"
+        if not name:
+            unnamed.append(index)
+        elif name.lower() in {_RESPONDENT, _DEPARTMENT}:
+            name = name.lower()
+            if name in columns:
+                problems.append(Problem(where, "this column appears twice"))
+            columns[name] = index
+        elif name not in known:
+            problems.append(Problem(where, "unknown column: not a question of this audit"))
+        elif name in columns:
+            problems.append(Problem(where, "this column appears twice"))
+        else:
+            columns[name] = index
+    for name in (_RESPONDENT, _DEPARTMENT, *keys):
+        if name not in columns:
+            problems.append(Problem(f"row 1, column {name}", "missing column"))
+    return columns, problems, unnamed
+
+
+def _rating(where: str, value: _Cell, ratings: dict[str, str]) -> tuple[str, Problem | None]:
+    if value.formula:
+        return "", Problem(
+            where,
+            f"invalid rating {value.text!r}: a formula is never evaluated; "
+            "type Poor, Fair, Good or Don't know",
+        )
+    if not value.text:
+        return "", Problem(where, "no rating (use Don't know when unsure)")
+    rating = ratings.get(_normalise(value.text), "")
+    if not rating:
+        return "", Problem(
+            where, f"invalid rating {value.text!r}: use Poor, Fair, Good or Don't know"
+        )
+    return rating, None
+
+
+def _check_row(
+    n: int,
+    cells: list[_Cell],
+    columns: dict[str, int],
+    keys: list[str],
+    unnamed: list[int],
+) -> tuple[services.PaperResponse | None, list[Problem]]:
+    departments = _lookup(Department.choices)
+    ratings = _lookup(Rating.choices)
+    problems: list[Problem] = []
+
+    def cell(name: str) -> _Cell:
+        index = columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else _Cell("")
+
+    for index in unnamed:
+        if index < len(cells) and cells[index].text:
+            where = f"row {n}, column {get_column_letter(index + 1)}"
+            problems.append(Problem(where, "a value in a column without a header"))
+    label_cell = cell(_RESPONDENT)
+    if label_cell.formula:
+        problems.append(
+            Problem(f"row {n}, column {_RESPONDENT}", "a formula is not accepted: type the text")
+        )
+    elif len(label_cell.text) > _MAX_LABEL:
+        problems.append(
+            Problem(f"row {n}, column {_RESPONDENT}", f"longer than {_MAX_LABEL} characters")
+        )
+    department_cell = cell(_DEPARTMENT)
+    department = departments.get(_normalise(department_cell.text), "")
+    where = f"row {n}, column {_DEPARTMENT}"
+    if department_cell.formula:
+        problems.append(Problem(where, f"a formula ({department_cell.text}) is not a department"))
+    elif not department_cell.text:
+        problems.append(Problem(where, "no department"))
+    elif not department:
+        problems.append(Problem(where, f"unknown department {department_cell.text!r}"))
+    answers: dict[str, services.AnswerInput] = {}
+    for key in keys:
+        rating, problem = _rating(f"row {n}, column {key}", cell(key), ratings)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            answers[key] = services.AnswerInput(rating)
+    if problems:
+        return None, problems
+    label = label_cell.text or f"Paper, row {n}"
+    return services.PaperResponse(label=label, department=department, answers=answers), []
+
+
+def read_paper_answers(audit: Audit, data: bytes, filename: str) -> list[services.PaperResponse]:
+    """Read answers collected on paper from a CSV (UTF-8) or XLSX file, checking everything.
+
+    The file type is told by content, not by name. The first row is the header:
+    ``respondent``, ``department`` and one column per question key of the audit. Each
+    further row is one respondent; fully empty rows are skipped. Ratings and departments
+    accept their codes or names, in any case. Every problem is collected, located as
+    ``row N, column NAME`` (row 1 is the header, as a spreadsheet numbers it), and raised
+    together as one :class:`ValidationError`; nothing is stored here.
+    """
+    keys = list(AuditItem.objects.filter(audit=audit).values_list("key", flat=True))
+    rows = _rows(data, filename)
+    problems: list[Problem] = []
+    responses: list[services.PaperResponse] = []
+    header = next(rows, None)
+    if header is None or not any(c.text for c in header):
+        raise _refuse("no header row: the first row must name the columns")
+    columns, problems, unnamed = _header(header, keys)
+    readable = not problems  # with a broken header, rows cannot be read column by column
+    count = 0
+    for n, cells in enumerate(rows, start=2):
+        if not any(c.text for c in cells):
+            continue
+        count += 1
+        if count > MAX_ROWS:
+            raise _refuse(f"more than {MAX_ROWS:,} answer rows: split the file")
+        if readable:
+            response, found = _check_row(n, cells, columns, keys, unnamed)
+            problems += found
+            if response is not None:
+                responses.append(response)
+    if not count and not problems:
+        problems.append(Problem("file", "no answers: the file has only a header row"))
+    if problems:
+        raise ValidationError(problems)
+    return responses
