@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from kamfit.api import views
+from kamfit.api import audits, views
 
 app_name = "api"
 
 ORG = "organisations/<slug:org>/"
 FW = ORG + "frameworks/<int:pk>/"
 V = FW + "versions/<int:number>/"
+AUDIT = ORG + "audits/<int:pk>/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -25,4 +26,11 @@ urlpatterns = [
     path(V + "publish/", views.VersionPublish.as_view(), name="version-publish"),
     path(V + "diff/", views.VersionDiff.as_view(), name="version-diff"),
     path("frameworks/validate/", views.Validate.as_view(), name="validate"),
+    path(ORG + "audits/", audits.AuditList.as_view(), name="audits"),
+    path(AUDIT, audits.AuditDetail.as_view(), name="audit"),
+    path(AUDIT + "results/", audits.AuditResultsView.as_view(), name="audit-results"),
+    path(AUDIT + "respondents/", audits.AuditRespondents.as_view(), name="audit-respondents"),
+    path(AUDIT + "close/", audits.AuditClose.as_view(), name="audit-close"),
+    path(AUDIT + "repeat/", audits.AuditRepeat.as_view(), name="audit-repeat"),
+    path(AUDIT + "my-response/", audits.MyResponse.as_view(), name="audit-my-response"),
 ]
