@@ -14,8 +14,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 RUNS = int(os.environ.get("KAMFIT_BENCH_RUNS", "30"))
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from kamfit.orgs.models import Organisation
 
 
 def setup_django(data_dir: str) -> None:
@@ -99,6 +105,57 @@ def main() -> None:
             print(f"{'':<16} {'queries constant:':>12} {'yes' if same else 'NO'}")
             if not same:
                 sys.exit(1)
+        bench_audits(client, org, user)
+
+
+def bench_audits(client: object, org: Organisation, user: User) -> None:
+    """Readiness results: the full Warwick audit (89 questions) answered by n people."""
+    import numpy as np
+    from django.urls import reverse
+
+    from kamfit.audits.models import AuditItem, Department, Rating
+    from kamfit.audits.services import AnswerInput, PaperResponse, import_paper_answers, open_audit
+    from kamfit.domain import framework as fw
+    from kamfit.domain.readiness import item_stats
+    from kamfit.frameworks.models import FrameworkVersion
+
+    version = FrameworkVersion.objects.get(framework__organisation__isnull=True, number=1)
+    keys = [e.key for e in fw.shipped().elements]
+    rng = np.random.default_rng(7)
+    ratings = list(Rating.values)
+    departments = list(Department.values)
+    print("\nReadiness results page (litmus + all 16 role elements, 89 questions)\n")
+    header = f"{'respondents':>12} {'median ms':>10} {'p95 ms':>8} {'queries':>8}"
+    print(header)
+    print("-" * len(header))
+    counts = []
+    for n in (10, 100, 1000):
+        audit = open_audit(
+            organisation=org, user=user, version=version, title=f"bench {n}", element_keys=keys
+        )
+        items = list(AuditItem.objects.filter(audit=audit).values_list("key", flat=True))
+        codes = rng.integers(0, 4, size=(n, len(items)))
+        responses = [
+            PaperResponse(
+                f"r{i}",
+                departments[i % 5],
+                {k: AnswerInput(ratings[c]) for k, c in zip(items, row, strict=True)},
+            )
+            for i, row in enumerate(codes)
+        ]
+        import_paper_answers(audit=audit, responses=responses)
+        url = reverse("audits:results", args=["bench", audit.pk])
+        median, p95, count = measure(client, url)
+        counts.append(count)
+        print(f"{n:>12} {median:>10.1f} {p95:>8.1f} {count:>8}")
+    print(f"{'':>12} queries constant: {'yes' if len(set(counts)) == 1 else 'NO'}")
+    matrix = rng.integers(-1, 4, size=(100_000, 89)).astype(np.int8)
+    start = time.perf_counter()
+    item_stats(matrix)
+    elapsed = (time.perf_counter() - start) * 1000
+    print(f"\nitem_stats on 100,000 respondents x 89 questions: {elapsed:.1f} ms (numpy)")
+    if len(set(counts)) != 1:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
