@@ -7,14 +7,12 @@ other first word runs as a Django management command (``kamfit migrate``,
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
@@ -22,6 +20,7 @@ from rich.tree import Tree
 from kamfit.audits.cli import audit_app
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid, KamfitError
+from kamfit.terminal import err, fail, out, setup_django
 
 app = typer.Typer(
     help="kamfit: key account management competencies, readiness, assessment and hiring.",
@@ -36,8 +35,6 @@ framework_app = typer.Typer(
 )
 app.add_typer(framework_app, name="framework")
 app.add_typer(audit_app, name="audit")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)  # never fold messages mid-word
 
 KAMFIT_COMMANDS = {"framework", "audit", "demo", "serve", "--help", "-h"}
 
@@ -55,18 +52,6 @@ class InFormat(StrEnum):
     case = "case"
 
 
-def _setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kamfit.web.settings")
-    import django  # noqa: PLC0415 - file-only commands must work without a database
-
-    django.setup()
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(code)
-
-
 def _read_ref(ref: str, fmt: InFormat = InFormat.auto, org: str | None = None) -> fw.Framework:
     """Resolve a framework reference: a shipped key, a file, or ID[@N] in ``--org``."""
     if org:
@@ -76,16 +61,16 @@ def _read_ref(ref: str, fmt: InFormat = InFormat.auto, org: str | None = None) -
     path = Path(ref)
     if not path.is_file():
         shipped = fw.shipped().key
-        raise _fail(f"{ref!r} is neither a file nor a shipped framework (try {shipped!r})", 2)
+        raise fail(f"{ref!r} is neither a file nor a shipped framework (try {shipped!r})", 2)
     try:
         text = path.read_text("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _fail(f"{ref}: not UTF-8 text (byte {exc.start})", 2) from exc
+        raise fail(f"{ref}: not UTF-8 text (byte {exc.start})", 2) from exc
     return fw.loads(text, fmt.value)
 
 
 def _read_stored(ref: str, org: str) -> fw.Framework:
-    _setup_django()
+    setup_django()
     from kamfit.frameworks.models import Framework, FrameworkVersion  # noqa: PLC0415
     from kamfit.frameworks.queries import get_version_document  # noqa: PLC0415
     from kamfit.orgs.access import list_frameworks  # noqa: PLC0415
@@ -93,17 +78,17 @@ def _read_stored(ref: str, org: str) -> fw.Framework:
 
     organisation = Organisation.objects.filter(slug=org).first()
     if organisation is None:
-        raise _fail(f"--org {org!r}: no such organisation", 2)
+        raise fail(f"--org {org!r}: no such organisation", 2)
     pk, _, number = ref.partition("@")
     framework = list_frameworks(organisation).filter(pk=int(pk) if pk.isdigit() else -1).first()
     if not isinstance(framework, Framework):
-        raise _fail(f"{ref!r}: no such framework in {org!r}", 2)
+        raise fail(f"{ref!r}: no such framework in {org!r}", 2)
     versions = FrameworkVersion.objects.filter(framework=framework).order_by("number")
     if number and not number.isdigit():
-        raise _fail(f"{ref!r}: write a version as ID@N, e.g. 3@2", 2)
+        raise fail(f"{ref!r}: write a version as ID@N, e.g. 3@2", 2)
     version = versions.filter(number=int(number)).first() if number else versions.last()
     if version is None:
-        raise _fail(f"{ref!r}: no such version", 2)
+        raise fail(f"{ref!r}: no such version", 2)
     return get_version_document(version)
 
 
@@ -121,13 +106,13 @@ def framework_list(
         table.add_row(escape(doc.key), escape(doc.title), *map(str, counts))
     else:
         table = Table("ref", "title", "versions")
-        _setup_django()
+        setup_django()
         from kamfit.orgs.access import list_frameworks  # noqa: PLC0415
         from kamfit.orgs.models import Organisation  # noqa: PLC0415
 
         organisation = Organisation.objects.filter(slug=org).first()
         if organisation is None:
-            raise _fail(f"--org {org!r}: no such organisation", 2)
+            raise fail(f"--org {org!r}: no such organisation", 2)
         for f in list_frameworks(organisation).prefetch_related("versions").order_by("id"):
             versions = ", ".join(f"v{v.number} {v.status}" for v in f.versions.all())
             table.add_row(
@@ -169,7 +154,7 @@ def framework_show(
                 counts += f" · competencies {len(e.citations)}"
                 node.label = f"{escape(e.label)} — {escape(e.title)}  [dim]{counts}[/dim]"
     if element and element not in {e.key for e in doc.elements}:
-        raise _fail(f"--element {element!r}: no such role element", 2)
+        raise fail(f"--element {element!r}: no such role element", 2)
     out.print(tree)
     if doc.citation:
         out.print(f"[dim]Source: {escape(doc.citation)}[/dim]")
@@ -259,13 +244,13 @@ def framework_import(
 ) -> None:
     """Import a framework file into an organisation as a new draft (all or nothing)."""
     doc = _load(str(file), fmt, None)
-    _setup_django()
+    setup_django()
     from kamfit.frameworks.services import import_framework  # noqa: PLC0415
     from kamfit.orgs.models import Organisation  # noqa: PLC0415
 
     organisation = Organisation.objects.filter(slug=org).first()
     if organisation is None:
-        raise _fail(f"--org {org!r}: no such organisation", 2)
+        raise fail(f"--org {org!r}: no such organisation", 2)
     framework = import_framework(organisation=organisation, user=None, doc=doc)
     out.print(f"imported {doc.title!r} as framework {framework.pk}, draft v1, in {org}")
 
@@ -273,7 +258,7 @@ def framework_import(
 @framework_app.command("load")
 def framework_load() -> None:
     """Install the shipped frameworks into the database's library (once)."""
-    _setup_django()
+    setup_django()
     from kamfit.frameworks.services import install_library_framework  # noqa: PLC0415
 
     framework, created = install_library_framework(doc=fw.shipped())
@@ -283,7 +268,7 @@ def framework_load() -> None:
 @app.command()
 def demo() -> None:
     """Load the Warwick framework and a demo organisation with one user per role (once)."""
-    _setup_django()
+    setup_django()
     from kamfit.demo import DEMO_PASSWORD, load_demo  # noqa: PLC0415
 
     users = load_demo()
@@ -296,7 +281,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
 ) -> None:
     """Serve the web app (development server) and print where to sign in."""
-    _setup_django()
+    setup_django()
     from django.core.management import call_command  # noqa: PLC0415
 
     from kamfit.demo import DEMO_PASSWORD, demo_login  # noqa: PLC0415
@@ -311,7 +296,7 @@ def main() -> None:
     """Run a kamfit command group, or hand the command line to Django."""
     args = sys.argv[1:]
     if args and args[0] not in KAMFIT_COMMANDS:
-        _setup_django()
+        setup_django()
         from django.core.management import execute_from_command_line  # noqa: PLC0415
 
         execute_from_command_line(["kamfit", *args])

@@ -13,7 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from typer.core import TyperGroup
 from typer.testing import CliRunner, Result
 
-from kamfit.audits import cli as audit_cli
+from kamfit import terminal
 from kamfit.audits import exchange, services
 from kamfit.audits.models import Answer, Audit, AuditItem, Respondent
 from kamfit.cli import app
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rich wraps at 80 columns off a terminal, which would split the messages checked."""
-    for console in (audit_cli.out, audit_cli.err):
+    for console in (terminal.out, terminal.err):
         monkeypatch.setattr(console, "_width", 250)
 
 

@@ -17,7 +17,7 @@ import yaml
 from typer.core import TyperGroup
 from typer.testing import CliRunner, Result
 
-from kamfit import cli
+from kamfit import terminal
 from kamfit.cli import app
 from kamfit.domain import framework as fw
 from kamfit.frameworks.models import Framework
@@ -31,7 +31,7 @@ SHIPPED = fw.shipped()
 @pytest.fixture(autouse=True)
 def wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rich wraps at 80 columns off a terminal, which would split the messages checked."""
-    for console in (cli.out, cli.err):
+    for console in (terminal.out, terminal.err):
         monkeypatch.setattr(console, "_width", 250)
 
 

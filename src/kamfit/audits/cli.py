@@ -7,16 +7,16 @@ inside each command, so that ``kamfit`` starts without a database.
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from kamfit.terminal import err, fail, out, setup_django
 
 if TYPE_CHECKING:
     from kamfit.audits.models import Audit
@@ -27,8 +27,6 @@ audit_app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 OrgOption = Annotated[str, typer.Option("--org", help="Slug of the organisation.")]
 AuditId = Annotated[
@@ -47,28 +45,15 @@ class Format(StrEnum):
     xlsx = "xlsx"
 
 
-def _setup_django() -> None:
-    """Set Django up on first use (the same as ``kamfit.cli._setup_django``)."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kamfit.web.settings")
-    import django  # noqa: PLC0415 - only the commands that need the database set it up
-
-    django.setup()
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {escape(message)}")
-    return typer.Exit(code)
-
-
 def _audit(org: str, pk: int) -> Audit:
     """Return the audit ``pk`` of organisation ``org``; exit 2 if either is unknown."""
-    _setup_django()
+    setup_django()
     from kamfit.orgs.access import list_audits  # noqa: PLC0415
     from kamfit.orgs.models import Organisation  # noqa: PLC0415
 
     organisation = Organisation.objects.filter(slug=org).first()
     if organisation is None:
-        raise _fail(f"--org {org!r}: no such organisation", 2)
+        raise fail(f"--org {org!r}: no such organisation", 2)
     audit = (
         list_audits(organisation)
         .select_related("organisation", "version__framework", "previous")
@@ -76,7 +61,7 @@ def _audit(org: str, pk: int) -> Audit:
         .first()
     )
     if audit is None:
-        raise _fail(f"audit {pk}: no such audit in {org!r}", 2)
+        raise fail(f"audit {pk}: no such audit in {org!r}", 2)
     return audit
 
 
@@ -91,7 +76,7 @@ def _change(value: float | None) -> str:
 @audit_app.command("list")
 def audit_list(org: OrgOption) -> None:
     """List an organisation's audits, newest first, with their response counts."""
-    _setup_django()
+    setup_django()
     from django.db.models import Count, Q  # noqa: PLC0415
 
     from kamfit.audits.models import RespondentStatus  # noqa: PLC0415
@@ -100,7 +85,7 @@ def audit_list(org: OrgOption) -> None:
 
     organisation = Organisation.objects.filter(slug=org).first()
     if organisation is None:
-        raise _fail(f"--org {org!r}: no such organisation", 2)
+        raise fail(f"--org {org!r}: no such organisation", 2)
     audits = list_audits(organisation).annotate(
         invited=Count("respondents"),
         submitted=Count("respondents", filter=Q(respondents__status=RespondentStatus.SUBMITTED)),
@@ -206,9 +191,9 @@ def audit_export(
 ) -> None:
     """Export results, anonymised answers or the paper answer sheet as CSV or XLSX."""
     if what is What.template and fmt is not Format.xlsx:
-        raise _fail("--what template: the answer sheet is XLSX only (--format xlsx)", 2)
+        raise fail("--what template: the answer sheet is XLSX only (--format xlsx)", 2)
     if fmt is Format.xlsx and output is None:
-        raise _fail("--format xlsx: an XLSX file is binary; write it with -o FILE", 2)
+        raise fail("--format xlsx: an XLSX file is binary; write it with -o FILE", 2)
     audit = _audit(org, audit_id)
     from kamfit.audits import exchange  # noqa: PLC0415
     from kamfit.audits.queries import get_audit_results  # noqa: PLC0415
@@ -234,7 +219,7 @@ def audit_export(
     try:
         output.write_bytes(data)
     except OSError as exc:
-        raise _fail(f"{output}: cannot write ({exc.strerror})", 2) from exc
+        raise fail(f"{output}: cannot write ({exc.strerror})", 2) from exc
     err.print(f"wrote {output} ({len(data):,} bytes)", markup=False)
 
 
@@ -272,5 +257,5 @@ def audit_import(
             err.print(f"  {problem}", markup=False)
         raise typer.Exit(1) from exc
     except NotPermitted as exc:
-        raise _fail(f"audit {audit_id}: {exc}", 1) from exc
+        raise fail(f"audit {audit_id}: {exc}", 1) from exc
     out.print(f"imported {count} paper response(s) into audit {audit.pk}", markup=False)
