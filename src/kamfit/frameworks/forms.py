@@ -87,11 +87,23 @@ class CompetencyForm(forms.ModelForm[Competency]):
 
 
 class CitationForm(forms.ModelForm[Citation]):
-    competencies = forms.ModelMultipleChoiceField(queryset=Competency.objects.none())
+    competencies = forms.ModelMultipleChoiceField(
+        queryset=Competency.objects.none(), required=False
+    )
 
     class Meta:
         model = Citation
         fields = ["wording", "competencies"]
+
+    def __init__(self, *args: object, version: FrameworkVersion, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        field = self.fields["competencies"]
+        assert isinstance(field, forms.ModelMultipleChoiceField)  # noqa: S101 - declared above
+        field.queryset = Competency.objects.filter(version=version)
+
+
+class RelinkForm(forms.Form):
+    competencies = forms.ModelMultipleChoiceField(queryset=Competency.objects.none())
 
     def __init__(self, *args: object, version: FrameworkVersion, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -354,7 +354,7 @@ def edit(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpRespo
             messages.error(request, "A framework needs a title.")
         return _back(request, m, version)
     op, _, kind = request.POST.get("action", "").partition("-")
-    if kind not in ROW_MODELS or op not in {"add", "update", "move", "delete"}:
+    if kind not in ROW_MODELS or op not in {"add", "update", "move", "delete", "relink"}:
         raise Http404("Unknown edit")
     try:
         _apply_edit(request, version, op, kind)
@@ -375,12 +375,22 @@ def _apply_edit(request: HttpRequest, version: FrameworkVersion, op: str, kind: 
     elif op == "delete":
         services.delete_row(row=row)
         messages.success(request, f"Removed “{row}”.")
+    elif op == "relink":
+        if not isinstance(row, Citation):
+            raise Http404("Only a citation links to competencies")
+        relink = forms.RelinkForm(post, version=version)
+        if not relink.is_valid():
+            raise ValidationError([Problem("competencies", "choose catalogue competencies")])
+        chosen = list(relink.cleaned_data["competencies"])
+        services.update_row(row=row, fields={"competencies": chosen})
     else:
         form = _form(kind, version, post, instance=row)
         if form is not None:
             fields = {name: form.cleaned_data[name] for name in form._meta.fields or ()}
             if "competencies" in fields:
                 fields["competencies"] = list(fields["competencies"])
+                if post.get("keep_links"):  # the inline form rewords only
+                    del fields["competencies"]
             services.update_row(row=row, fields=fields)
 
 

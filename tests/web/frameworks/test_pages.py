@@ -476,3 +476,37 @@ def test_frameworks_with_only_a_draft_are_hidden_from_readers(personas: Personas
     listing = reverse("frameworks:list", args=["alpha"])
     assert "Work in progress" in a.client(OrgRole.HR).get(listing).content.decode()
     assert "Work in progress" not in a.client(OrgRole.PARTICIPANT).get(listing).content.decode()
+
+
+def test_editor_rewords_sub_items_and_citations_and_relinks_a_citation(
+    personas: Personas,
+) -> None:
+    a = personas.a
+    client = a.client(OrgRole.DIRECTOR)
+    sub_item = Responsibility.objects.get(version=a.draft, text="Marketing material")
+    edit(client, a, a.draft, action="update-responsibility", pk=sub_item.pk, text="Brochures")
+    citation = Citation.objects.get(version=a.draft, element__key="risk", wording="Negotiation")
+    edit(
+        client,
+        a,
+        a.draft,
+        action="update-citation",
+        pk=citation.pk,
+        wording="Negotiating",
+        keep_links="1",
+    )
+    drive = Competency.objects.get(version=a.draft, key="drive")
+    edit(client, a, a.draft, action="relink-citation", pk=citation.pk, competencies=[drive.pk])
+    b_competency = Competency.objects.get(version=personas.b.draft, key="negotiation")
+    before = db_hash()
+    edit(
+        client, a, a.draft, action="relink-citation", pk=citation.pk, competencies=[b_competency.pk]
+    )
+    assert db_hash() == before  # another organisation's competency is not a choice
+    doc = get_version_document(a.draft)
+    credibility = next(e for e in doc.elements if e.key == "credibility")
+    assert "Brochures" in next(r for r in credibility.company if r.children).children
+    risk = next(e for e in doc.elements if e.key == "risk")
+    assert fw.Citation("Negotiating", ("drive",)) in risk.citations
+    role = Role.objects.get(version=a.draft, key="delivering-strategy")
+    assert edit(client, a, a.draft, action="relink-role", pk=role.pk).status_code == 404
