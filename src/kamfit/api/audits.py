@@ -624,3 +624,28 @@ class MyResponse(APIView):
         services.save_answers(respondent=respondent, answers=answers, submit=body["submit"])
         respondent.refresh_from_db()
         return Response(MyResponseSerializer(respondent).data)
+
+
+class MyInvitationSerializer(serializers.Serializer):
+    audit = MyAuditSerializer()
+    status = serializers.ChoiceField(
+        choices=RespondentStatus.choices, help_text="Where your own response stands"
+    )
+
+
+class MyAudits(APIView):
+    @extend_schema(tags=TAGS, responses=MyInvitationSerializer(many=True))
+    def get(self, request: Request, org: str) -> Response:
+        """The audits of this organisation you were asked to answer, with your status."""
+        m = _membership(request, org)
+        mine = Respondent.objects.filter(
+            audit__organisation=m.organisation, user_id=m.user_id
+        ).select_related("audit")
+        data = [
+            {
+                "audit": {"id": r.audit_id, "title": r.audit.title, "open": r.audit.is_open},
+                "status": r.status,
+            }
+            for r in mine.order_by("-audit__created_at")
+        ]
+        return Response(MyInvitationSerializer(data, many=True).data)

@@ -27,6 +27,7 @@ urlpatterns = [
     path(V + "diff/", views.VersionDiff.as_view(), name="version-diff"),
     path("frameworks/validate/", views.Validate.as_view(), name="validate"),
     path(ORG + "audits/", audits.AuditList.as_view(), name="audits"),
+    path(ORG + "audits/mine/", audits.MyAudits.as_view(), name="audits-mine"),
     path(AUDIT, audits.AuditDetail.as_view(), name="audit"),
     path(AUDIT + "results/", audits.AuditResultsView.as_view(), name="audit-results"),
     path(AUDIT + "respondents/", audits.AuditRespondents.as_view(), name="audit-respondents"),

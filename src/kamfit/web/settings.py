@@ -230,6 +230,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files: no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status": give each choice set its own stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStatusEnum": "kamfit.frameworks.models.VersionStatus",
+        "AuditStatusEnum": "kamfit.audits.models.AuditStatus",
+        "RespondentStatusEnum": "kamfit.audits.models.RespondentStatus",
+    },
 }
 
 LOGGING = {

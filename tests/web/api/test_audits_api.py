@@ -654,3 +654,26 @@ def test_the_schema_lists_every_audit_path(personas: Personas) -> None:
         f"{audit}my-response/",
     } <= set(schema["paths"])
     assert set(schema["paths"][f"{audit}my-response/"]) == {"get", "put"}
+
+
+def test_a_participant_finds_the_audits_they_are_asked_to_answer(personas: Personas) -> None:
+    a, b = personas.a, personas.b
+    audit = services.open_audit(
+        organisation=a.org,
+        user=None,
+        version=a.published,
+        title="Mine to answer",
+        element_keys=["risk"],
+    )
+    services.open_audit(
+        organisation=a.org, user=None, version=a.published, title="Not mine", element_keys=["risk"]
+    )
+    services.invite_member(audit=audit, user=a.users[Role.PARTICIPANT], department="sales")
+    url = f"/api/v1/organisations/{a.org.slug}/audits/mine/"
+    response = a.client(Role.PARTICIPANT).get(url)
+    assert response.status_code == 200
+    assert response.json() == [
+        {"audit": {"id": audit.pk, "title": "Mine to answer", "open": True}, "status": "invited"}
+    ]
+    assert a.client(Role.DIRECTOR).get(url).json() == []
+    assert b.client(Role.PARTICIPANT).get(url).status_code == 404
