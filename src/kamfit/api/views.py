@@ -46,13 +46,9 @@ def _require(m: Membership, permission: frozenset[str], what: str) -> None:
 
 def _visible_version(m: Membership, pk: int, number: int, action: str = "view") -> FrameworkVersion:
     try:
-        version = access_version(m, pk, number, action=action)
+        return access_version(m, pk, number, action=action)
     except PermissionDenied as exc:
         raise ApiPermissionDenied(str(exc)) from exc
-    editor = version.framework.organisation_id is not None and may(m.role, EDIT_FRAMEWORK)
-    if version.status == VersionStatus.DRAFT and not editor:
-        raise Http404
-    return version
 
 
 class MembershipList(generics.ListAPIView):

@@ -118,18 +118,10 @@ def _url(name: str, m: Membership, *args: object) -> str:
     return reverse(name, args=[m.organisation.slug, *args])
 
 
-def _visible_version(m: Membership, pk: int, number: int) -> FrameworkVersion:
-    version = access_version(m, pk, number)
-    is_editor = version.framework.organisation_id is not None and may(m.role, EDIT_FRAMEWORK)
-    if version.status == VersionStatus.DRAFT and not is_editor:
-        raise Http404("No such version")
-    return version
-
-
 @require_GET
 @org_view
 def version_detail(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     rows = get_version_rows(version)
     context = _version_context(m, version) | version_overview(rows)
     context["versions"] = list(version.framework.versions.order_by("number"))
@@ -141,7 +133,7 @@ def version_detail(request: HttpRequest, m: Membership, pk: int, number: int) ->
 def element_detail(
     request: HttpRequest, m: Membership, pk: int, number: int, key: str
 ) -> HttpResponse:
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     rows = get_version_rows(version)
     found = rows.element(key)
     if found is None:
@@ -162,7 +154,7 @@ def element_detail(
 @require_GET
 @org_view
 def competency_list(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     rows = get_version_rows(version)
     context = _version_context(m, version) | competency_page(rows)
     return render(request, "frameworks/competencies.html", context)
@@ -173,7 +165,7 @@ def competency_list(request: HttpRequest, m: Membership, pk: int, number: int) -
 def competency_detail(
     request: HttpRequest, m: Membership, pk: int, number: int, key: str
 ) -> HttpResponse:
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     rows = get_version_rows(version)
     page = competency_page(rows, key)
     if page.get("competency") is None:
@@ -184,7 +176,7 @@ def competency_detail(
 @require_GET
 @org_view
 def matrix(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     context = _version_context(m, version) | matrix_page(get_version_rows(version))
     return render(request, "frameworks/matrix.html", context)
 
@@ -192,7 +184,7 @@ def matrix(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpRes
 @require_GET
 @org_view
 def guidance(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     doc = get_version_document(version, rows=get_version_rows(version))
     context = _version_context(m, version) | {"doc": doc}
     return render(request, "frameworks/guidance.html", context)
@@ -201,7 +193,7 @@ def guidance(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpR
 @require_GET
 @org_view
 def version_diff(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     framework = version.framework
     candidates = [
         v for v in framework.versions.order_by("number") if v.number < number and v.is_published
@@ -225,7 +217,7 @@ def version_diff(request: HttpRequest, m: Membership, pk: int, number: int) -> H
 def export(request: HttpRequest, m: Membership, pk: int, number: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_TYPES:
         raise Http404("Unknown format")
-    version = _visible_version(m, pk, number)
+    version = access_version(m, pk, number)
     content_type, suffix = EXPORT_TYPES[fmt]
     body = fw.dumps(get_version_document(version), fmt)
     response = HttpResponse(body, content_type=content_type)

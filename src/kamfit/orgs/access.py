@@ -92,12 +92,17 @@ def access_framework(membership: Membership, pk: int | str, *, action: str = "vi
     raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not {action} this.")
 
 
+def _sees_drafts(membership: Membership, framework: Framework) -> bool:
+    return framework.organisation_id is not None and may(membership.role, EDIT_FRAMEWORK)
+
+
 def access_version(
     membership: Membership, framework_pk: int | str, number: int, *, action: str = "view"
 ) -> FrameworkVersion:
     """Return a version of a framework the member may act on, or 404 / 403.
 
-    Editing needs a draft: a published version never changes.
+    A draft answers 404 to those who may not edit it; editing needs a draft: a
+    published version never changes.
     """
     framework = access_framework(membership, framework_pk, action=action)
     version = (
@@ -108,6 +113,8 @@ def access_version(
     )
     if version is None:
         raise Http404("No such version")
+    if version.status == VersionStatus.DRAFT and not _sees_drafts(membership, framework):
+        raise Http404("No such version")  # drafts exist only for those who may edit them
     if action == "edit" and version.status != VersionStatus.DRAFT:
         raise PermissionDenied("A published version never changes: start a new draft.")
     return version
