@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
@@ -11,21 +10,12 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from kamfit.audits.models import Audit, AuditItem, Rating, Respondent, RespondentStatus
 from kamfit.orgs.models import Role as OrgRole
 from tests.conftest import Personas
-from tests.factories import PASSWORD
+from tests.e2e.journey import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 TITLE = "KAM readiness, spring 2027"
 COMMENT = "Decisions get reopened at every quarterly review."
-
-
-@pytest.fixture(autouse=True)
-def _delete_audits_before_frameworks(
-    _purge_published_versions_before_flush: None,
-) -> Iterator[None]:
-    """An audit protects its framework version: remove audits before the frameworks go."""
-    yield
-    Audit.objects.all().delete()
 
 
 def watch(page: Page, errors: list[str]) -> Page:
@@ -39,14 +29,6 @@ def watch(page: Page, errors: list[str]) -> Page:
     page.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
     page.on("console", console)
     return page
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Frameworks", exact=True)).to_be_visible()
 
 
 def rate(page: Page, texts: list[str], label: str) -> None:

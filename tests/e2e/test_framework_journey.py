@@ -10,17 +10,9 @@ from playwright.sync_api import Page, expect
 from kamfit.frameworks.models import Framework, VersionStatus
 from kamfit.orgs.models import Role as OrgRole
 from tests.conftest import Personas
-from tests.factories import PASSWORD
+from tests.e2e.journey import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Frameworks", exact=True)).to_be_visible()
 
 
 def test_director_copies_edits_and_publishes_the_warwick_framework(
