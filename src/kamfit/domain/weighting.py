@@ -4,7 +4,9 @@ Section 2.5 of the Warwick paper: companies use unweighted competency lists whil
 importance differ from person to person, so the company should express a consistent view by
 weighting. Stakeholders allocate points, rank, or compare pairs (AHP); this module turns each
 answer into weights, checks AHP consistency, forms consensus weights, measures agreement
-(Kendall's W) and shows where opinion splits. Input that breaks a function's rules raises
+(Kendall's W) and shows where opinion splits. Many requirements are compared in a two-level
+AHP hierarchy (groups of at most seven, then the groups), and a weighting exercise turns all
+respondents' answers into one result. Input that breaks a function's rules raises
 :class:`~kamfit.domain.errors.ValidationError`, each problem naming its location and the
 actual values.
 
@@ -18,7 +20,7 @@ October 2006. (Section 2.5, weighting.)
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from types import MappingProxyType
@@ -30,17 +32,29 @@ from kamfit.domain.errors import Problem, ValidationError
 
 __all__ = [
     "CR_THRESHOLD",
+    "GROUPS_KEY",
     "SAATY_RI",
     "AgreementResult",
+    "AhpGroup",
     "AhpResult",
     "Consensus",
+    "ExerciseResult",
+    "HierarchyResult",
+    "Judgements",
     "aggregate_ahp",
+    "aggregate_hierarchy",
+    "ahp_exercise",
+    "ahp_groups",
+    "ahp_pair_count",
     "ahp_priorities",
     "chi2_sf",
     "consensus",
+    "hierarchy_priorities",
     "kendalls_w",
     "pairwise_matrix",
+    "points_exercise",
     "points_weights",
+    "ranking_exercise",
     "ranking_weights",
     "weights_to_ranks",
 ]
@@ -52,6 +66,11 @@ SAATY_RI: Mapping[int, float] = MappingProxyType(
      10: 1.49, 11: 1.51, 12: 1.48, 13: 1.56, 14: 1.57, 15: 1.59}
 )  # fmt: skip
 CR_THRESHOLD = 0.10
+# Key of the matrix that compares the groups of a hierarchy with each other.
+GROUPS_KEY = "groups"
+# The kinds of Table 3 (kamfit.domain.framework.Kind values) in the order groups are formed.
+_KIND_GROUPS = (("C", "Competencies"), ("A", "Attributes"), ("C/A", "Competencies or attributes"))
+_MAX_AHP_SIZE = max(SAATY_RI)
 _RECIPROCITY_TOLERANCE = 1e-6
 _SAATY_MIN, _SAATY_MAX = 1 / 9, 9.0
 
@@ -641,4 +660,625 @@ def consensus(individual: npt.ArrayLike) -> Consensus:
         tuple(float(v) for v in mean / mean.sum()),
         tuple(float(s) for s in spread),
         tuple(int(i) for i in split_order),
+    )
+
+
+# Hierarchical AHP -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AhpGroup:
+    """Items compared with each other in one AHP matrix; ``members`` index the item list."""
+
+    key: str
+    label: str
+    members: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HierarchyResult:
+    """Global priorities of a two-level AHP hierarchy and each matrix's own result."""
+
+    weights: tuple[float, ...]
+    local: Mapping[str, AhpResult]  # per group key with 2+ members, and GROUPS_KEY
+    max_cr: float
+    consistent: bool
+
+
+# judgements[group key][(i, j)]: how many times more important local item i is than j.
+Judgements = Mapping[str, Mapping[tuple[int, int], float]]
+
+
+def _balanced(members: Sequence[int], parts: int) -> list[tuple[int, ...]]:
+    """Split ``members`` in order into ``parts`` chunks whose sizes differ by at most 1."""
+    size, larger = divmod(len(members), parts)
+    chunks, start = [], 0
+    for part in range(parts):
+        end = start + size + (part < larger)
+        chunks.append(tuple(members[start:end]))
+        start = end
+    return chunks
+
+
+def ahp_groups(kinds: Sequence[str], *, max_size: int = 7) -> tuple[AhpGroup, ...]:
+    """Group items for AHP by kind, so that no one compares more than ``max_size`` at once.
+
+    Parameters
+    ----------
+    kinds : sequence of str
+        Each item's kind: ``"C"``, ``"A"`` or ``"C/A"`` (the values of
+        :class:`kamfit.domain.framework.Kind`), in item order.
+    max_size : int, default 7
+        The most items in one group, 2 to 15.
+
+    Returns
+    -------
+    tuple of AhpGroup
+        Keys ``"g1"``, ``"g2"``, … in order. All items in one group labelled "All
+        requirements" when there are at most ``max_size``; otherwise one group per kind in
+        the order C, A, C/A, a kind with more than ``max_size`` items split in input order
+        into the fewest chunks of balanced size ("Attributes (1 of 2)", …).
+
+    Notes
+    -----
+    A kind of :math:`m` items becomes :math:`k = \\lceil m / s \\rceil` groups for
+    ``max_size`` :math:`s`; the first :math:`m \\bmod k` hold :math:`\\lfloor m/k \\rfloor + 1`
+    items, the rest :math:`\\lfloor m/k \\rfloor`. Comparing :math:`n` items in one matrix
+    takes :math:`n(n - 1)/2` judgements (210 for 21 items); groups of about seven keep
+    each matrix within what people judge consistently, and :func:`ahp_pair_count` counts
+    what remains. At most 15 groups are allowed, since the groups are compared in one
+    matrix too.
+
+    References
+    ----------
+    Saaty, T. L. and Ozdemir, M. S. (2003). Why the magic number seven plus or minus two.
+    Mathematical and Computer Modelling, 38(3–4), 233–244.
+
+    Woodburn, D. (2006). Competencies for key account managers: a view from a practitioner
+    taskforce. Warwick Business School. (Table 3: competency, attribute or both.)
+
+    Examples
+    --------
+    >>> groups = ahp_groups(["C", "C", "C", "A", "A", "A", "A", "A"], max_size=4)
+    >>> [(g.key, g.label, g.members) for g in groups]  # doctest: +NORMALIZE_WHITESPACE
+    [('g1', 'Competencies', (0, 1, 2)), ('g2', 'Attributes (1 of 2)', (3, 4, 5)),
+     ('g3', 'Attributes (2 of 2)', (6, 7))]
+    """
+    if not 2 <= max_size <= _MAX_AHP_SIZE:
+        raise _invalid("max_size", f"must be 2 to {_MAX_AHP_SIZE} (Saaty's RI), not {max_size}")
+    if len(kinds) == 0:
+        raise _invalid("kinds", "needs at least one item")
+    known = tuple(kind for kind, _ in _KIND_GROUPS)
+    unknown = [
+        Problem(f"kinds[{i}]", f"unknown kind {kind!r}: expected C, A or C/A")
+        for i, kind in enumerate(kinds)
+        if kind not in known
+    ]
+    if unknown:
+        raise ValidationError(unknown)
+    if len(kinds) <= max_size:
+        return (AhpGroup("g1", "All requirements", tuple(range(len(kinds)))),)
+    labelled: list[tuple[str, tuple[int, ...]]] = []
+    for kind, label in _KIND_GROUPS:
+        members = [i for i, k in enumerate(kinds) if k == kind]
+        if not members:
+            continue
+        parts = -(-len(members) // max_size)
+        for part, chunk in enumerate(_balanced(members, parts), start=1):
+            labelled.append((label if parts == 1 else f"{label} ({part} of {parts})", chunk))
+    if len(labelled) > _MAX_AHP_SIZE:
+        message = (
+            f"{len(kinds)} items make {len(labelled)} groups of at most {max_size}, and AHP "
+            f"compares at most {_MAX_AHP_SIZE} groups: raise max_size"
+        )
+        raise _invalid("kinds", message)
+    return tuple(
+        AhpGroup(f"g{k}", label, members) for k, (label, members) in enumerate(labelled, start=1)
+    )
+
+
+def ahp_pair_count(groups: Sequence[AhpGroup]) -> int:
+    """Count the judgements a respondent makes in a grouped AHP.
+
+    Parameters
+    ----------
+    groups : sequence of AhpGroup
+        The groups, e.g. from :func:`ahp_groups`.
+
+    Returns
+    -------
+    int
+        The pairs within each group plus, with more than one group, the pairs of groups.
+
+    Notes
+    -----
+    With group sizes :math:`n_1, \\dots, n_G`:
+    :math:`\\sum_g n_g (n_g - 1)/2 + [G > 1]\\, G (G - 1)/2`.
+
+    References
+    ----------
+    Saaty, T. L. (1980). The Analytic Hierarchy Process. McGraw-Hill, New York.
+
+    Examples
+    --------
+    >>> ahp_pair_count(ahp_groups(["C"] * 5 + ["A"] * 9 + ["C/A"] * 7))  # vs 210 ungrouped
+    53
+    """
+    within = sum(len(g.members) * (len(g.members) - 1) // 2 for g in groups)
+    between = len(groups) * (len(groups) - 1) // 2 if len(groups) > 1 else 0
+    return within + between
+
+
+def _structure_problems(n: int, groups: Sequence[AhpGroup]) -> list[Problem]:
+    """Say how ``groups`` fail to split items 0 to n - 1 into comparable groups."""
+    if n < 1:
+        return [Problem("n", f"needs at least one item, not {n}")]
+    if len(groups) == 0:
+        return [Problem("groups", "needs at least one group")]
+    problems = []
+    if len(groups) > _MAX_AHP_SIZE:
+        message = f"AHP compares at most {_MAX_AHP_SIZE} groups, not {len(groups)}"
+        problems.append(Problem("groups", message))
+    keys: set[str] = set()
+    owner: dict[int, str] = {}
+    for k, group in enumerate(groups):
+        where = f"groups[{k}]"
+        if group.key == GROUPS_KEY or group.key in keys:
+            taken = "is reserved" if group.key == GROUPS_KEY else "is used by an earlier group"
+            problems.append(Problem(f"{where}.key", f"{group.key!r} {taken}"))
+        keys.add(group.key)
+        if not 1 <= len(group.members) <= _MAX_AHP_SIZE:
+            message = f"a group holds 1 to {_MAX_AHP_SIZE} items, not {len(group.members)}"
+            problems.append(Problem(f"{where}.members", message))
+        for i in group.members:
+            if not 0 <= i < n:
+                problems.append(Problem(f"{where}.members", f"item {i} is not in 0 to {n - 1}"))
+            elif i in owner:
+                message = f"item {i} is already in group {owner[i]}"
+                problems.append(Problem(f"{where}.members", message))
+            else:
+                owner[i] = group.key
+    loose = [i for i in range(n) if i not in owner]
+    if loose:
+        message = f"items {_fmt(loose)} are in no group: the groups must split all {n} items"
+        problems.append(Problem("groups", message))
+    return problems
+
+
+def _matrix_sizes(groups: Sequence[AhpGroup]) -> dict[str, int]:
+    """Return the size of each matrix a hierarchy needs, by judgements key."""
+    sizes = {g.key: len(g.members) for g in groups if len(g.members) > 1}
+    if len(groups) > 1:
+        sizes[GROUPS_KEY] = len(groups)
+    return sizes
+
+
+def _pair_problems(pairs: Mapping[tuple[int, int], float], size: int, where: str) -> list[Problem]:
+    """List the judgements of one matrix that are out of place, off the scale or missing."""
+    problems = []
+    for (i, j), value in pairs.items():
+        location = f"{where}[{i},{j}]"
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            problems.append(Problem(location, f"expected a number, not {value!r}"))
+            continue
+        if not (0 <= i < size and 0 <= j < size):
+            problems.append(Problem(location, f"positions are 0 to {size - 1}"))
+        elif i >= j:
+            problems.append(Problem(location, "give each pair once, as [i,j] with i < j"))
+        elif not _SAATY_MIN - 1e-9 <= number <= _SAATY_MAX + 1e-9:
+            problems.append(Problem(location, f"{number:g} is outside Saaty's scale 1/9 to 9"))
+    problems += [
+        Problem(f"{where}[{i},{j}]", "missing: no judgement for this pair")
+        for i, j in combinations(range(size), 2)
+        if (i, j) not in pairs
+    ]
+    return problems
+
+
+def _judgement_problems(
+    groups: Sequence[AhpGroup], judgements: Judgements, prefix: str
+) -> list[Problem]:
+    """List what is missing, extra or wrong in one respondent's judgements."""
+    sizes = _matrix_sizes(groups)
+    labels = {g.key: g.label for g in groups}
+    problems = []
+    for key in judgements:
+        if key not in sizes:
+            if key == GROUPS_KEY:
+                reason = "there is one group: no groups to compare"
+            elif key in labels:
+                reason = f"{labels[key]} has one item: nothing to compare"
+            else:
+                reason = f"no such group: expected {', '.join(sizes) or 'none'}"
+            problems.append(Problem(f"{prefix}.{key}", reason))
+    for key, size in sizes.items():
+        if key in judgements:
+            problems += _pair_problems(judgements[key], size, f"{prefix}.{key}")
+        else:
+            what = "the groups" if key == GROUPS_KEY else f"the items of {labels[key]}"
+            message = f"missing: compare {what} ({size * (size - 1) // 2} pairs)"
+            problems.append(Problem(f"{prefix}.{key}", message))
+    return problems
+
+
+def _hierarchy_matrices(groups: Sequence[AhpGroup], judgements: Judgements) -> dict[str, Floats]:
+    """Build every matrix of a checked hierarchy, groups first and GROUPS_KEY last."""
+    return {
+        key: pairwise_matrix(size, judgements[key]) for key, size in _matrix_sizes(groups).items()
+    }
+
+
+def _compose(n: int, groups: Sequence[AhpGroup], matrices: Mapping[str, Floats]) -> HierarchyResult:
+    """Derive each matrix's priorities and multiply down the hierarchy."""
+    local = {key: ahp_priorities(a) for key, a in matrices.items()}
+    group_weights = local[GROUPS_KEY].priorities if len(groups) > 1 else (1.0,)
+    weights = np.zeros(n, dtype=np.float64)
+    for group, group_weight in zip(groups, group_weights, strict=True):
+        within = local[group.key].priorities if len(group.members) > 1 else (1.0,)
+        weights[list(group.members)] = group_weight * np.asarray(within)
+    weights /= weights.sum()
+    max_cr = max((r.cr for r in local.values()), default=0.0)
+    return HierarchyResult(
+        tuple(float(w) for w in weights),
+        MappingProxyType(local),
+        max_cr,
+        max_cr <= CR_THRESHOLD,
+    )
+
+
+def hierarchy_priorities(
+    n: int, groups: Sequence[AhpGroup], judgements: Judgements
+) -> HierarchyResult:
+    """Derive global priorities from one respondent's judgements in a two-level AHP.
+
+    Parameters
+    ----------
+    n : int
+        The number of items.
+    groups : sequence of AhpGroup
+        Groups that split items 0 to n - 1, each item in exactly one (e.g. from
+        :func:`ahp_groups`); 1 to 15 groups of 1 to 15 items.
+    judgements : mapping of str to mapping of (i, j) to float
+        ``judgements[group.key][(i, j)]``, for every pair ``i < j`` of *positions* in
+        ``group.members``: how many times more important the item at position i is than
+        the one at j, on Saaty's scale 1/9 to 9. With more than one group,
+        ``judgements[GROUPS_KEY][(g, h)]`` compares the groups by their index in ``groups``.
+        A group of one item has no entry.
+
+    Returns
+    -------
+    HierarchyResult
+        The global weights (summing to 1), each matrix's :class:`AhpResult`, the largest
+        consistency ratio and whether it is within ``CR_THRESHOLD``.
+
+    Notes
+    -----
+    Each matrix is built with :func:`pairwise_matrix` and solved with
+    :func:`ahp_priorities`. The global weight of item :math:`i` in group :math:`g` is
+    Saaty's hierarchic composition :math:`w_i = v_g\\, u^{(g)}_i`, with :math:`v` the
+    priorities of the groups (1 for a single group) and :math:`u^{(g)}` the priorities
+    within :math:`g` (1 for a group of one). The hierarchy counts as consistent when
+    every matrix is: :math:`\\max CR \\le 0.10`.
+
+    References
+    ----------
+    Saaty, T. L. (1980). The Analytic Hierarchy Process. McGraw-Hill, New York.
+    (Hierarchic composition.)
+
+    Saaty, T. L. (2008). Decision making with the analytic hierarchy process. International
+    Journal of Services Sciences, 1(1), 83–98.
+
+    Examples
+    --------
+    >>> groups = [AhpGroup("g1", "Competencies", (0, 1)), AhpGroup("g2", "Attributes", (2,))]
+    >>> r = hierarchy_priorities(3, groups, {"g1": {(0, 1): 3}, GROUPS_KEY: {(0, 1): 4}})
+    >>> [round(w, 4) for w in r.weights], sorted(r.local), r.consistent
+    ([0.6, 0.2, 0.2], ['g1', 'groups'], True)
+    """
+    problems = _structure_problems(n, groups) or _judgement_problems(
+        groups, judgements, "judgements"
+    )
+    if problems:
+        raise ValidationError(problems)
+    return _compose(n, groups, _hierarchy_matrices(groups, judgements))
+
+
+def aggregate_hierarchy(
+    n: int, groups: Sequence[AhpGroup], judgements: Sequence[Judgements]
+) -> HierarchyResult:
+    """Combine respondents' hierarchy judgements into the group's priorities (AIJ).
+
+    Parameters
+    ----------
+    n : int
+        The number of items.
+    groups : sequence of AhpGroup
+        The groups all respondents answered, as for :func:`hierarchy_priorities`.
+    judgements : sequence of Judgements
+        Each respondent's complete judgements.
+
+    Returns
+    -------
+    HierarchyResult
+        The group's global weights from the aggregated matrices, and their consistency.
+
+    Notes
+    -----
+    Aggregation of individual judgements: each matrix is replaced by the element-wise
+    geometric mean over the :math:`K` respondents (:func:`aggregate_ahp`),
+    :math:`\\bar{a}_{ij} = (\\prod_k a^{(k)}_{ij})^{1/K}`, and the hierarchy is solved
+    once. The geometric mean is the only averaging of ratio judgements that keeps the
+    reciprocal property and treats every respondent alike, so the result does not depend
+    on which of two items is asked about first.
+
+    References
+    ----------
+    Aczél, J. and Saaty, T. L. (1983). Procedures for synthesizing ratio judgements.
+    Journal of Mathematical Psychology, 27(1), 93–102.
+
+    Forman, E. and Peniwati, K. (1998). Aggregating individual judgments and priorities
+    with the analytic hierarchy process. European Journal of Operational Research, 108(1),
+    165–169.
+
+    Examples
+    --------
+    >>> groups = [AhpGroup("g1", "Competencies", (0, 1)), AhpGroup("g2", "Attributes", (2,))]
+    >>> one = {"g1": {(0, 1): 4}, GROUPS_KEY: {(0, 1): 1}}
+    >>> two = {"g1": {(0, 1): 1}, GROUPS_KEY: {(0, 1): 1}}
+    >>> [round(w, 4) for w in aggregate_hierarchy(3, groups, [one, two]).weights]
+    [0.3333, 0.1667, 0.5]
+    """
+    problems = _structure_problems(n, groups)
+    if problems:
+        raise ValidationError(problems)
+    if len(judgements) == 0:
+        raise _invalid("judgements", "no submitted answers yet")
+    for k, answers in enumerate(judgements):
+        problems += _judgement_problems(groups, answers, f"judgements[{k}]")
+    if problems:
+        raise ValidationError(problems)
+    each = [_hierarchy_matrices(groups, answers) for answers in judgements]
+    matrices = {key: aggregate_ahp([m[key] for m in each]) for key in each[0]}
+    return _compose(n, groups, matrices)
+
+
+# Weighting exercises --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """All respondents' weights, the consensus, where opinion splits and how far it agrees."""
+
+    method: str  # "points", "ranking" or "ahp"
+    individual: tuple[tuple[float, ...], ...]  # respondents × items, rows summing to 1
+    consensus: tuple[float, ...]  # summing to 1
+    spread: tuple[float, ...]
+    split_order: tuple[int, ...]  # widest spread first
+    agreement: AgreementResult | None  # None with < 2 respondents or items, or all tied
+    consistency: tuple[float | None, ...]  # per respondent: max CR for AHP, else None
+    inconsistent: tuple[int, ...]  # respondents whose CR exceeds CR_THRESHOLD
+
+
+def _no_answers() -> ValidationError:
+    return _invalid("respondents", "no submitted answers yet")
+
+
+def _prefixed(exc: ValidationError, prefix: str) -> list[Problem]:
+    """Return ``exc``'s problems located under ``prefix`` (e.g. ``respondents[2]``)."""
+    return [
+        Problem(f"{prefix}.{p.location}" if p.location else prefix, p.message) for p in exc.problems
+    ]
+
+
+def _agreement(ranks: Sequence[Sequence[float]]) -> AgreementResult | None:
+    """Kendall's W of the rankings, or None where it is undefined."""
+    if len(ranks) < 2 or len(ranks[0]) < 2:
+        return None
+    if all(max(row) - min(row) <= 1e-9 for row in ranks):
+        return None  # every respondent tied every item: W is 0 / 0
+    return kendalls_w(ranks)
+
+
+def _rows(
+    answers: Sequence[Sequence[float]], weigh: Callable[[Sequence[float]], tuple[float, ...]]
+) -> list[tuple[float, ...]]:
+    """Weigh each respondent's answer, naming the respondent in every problem."""
+    if len(answers) == 0:
+        raise _no_answers()
+    problems: list[Problem] = []
+    rows = []
+    for k, answer in enumerate(answers):
+        try:
+            rows.append(weigh(answer))
+        except ValidationError as exc:
+            problems += _prefixed(exc, f"respondents[{k}]")
+    if not problems:
+        n = len(rows[0])
+        problems = [
+            Problem(f"respondents[{k}]", f"answers {len(row)} items where respondents[0] has {n}")
+            for k, row in enumerate(rows)
+            if len(row) != n
+        ]
+    if problems:
+        raise ValidationError(problems)
+    return rows
+
+
+def _result(
+    method: str,
+    individual: Sequence[tuple[float, ...]],
+    ranks: Sequence[Sequence[float]],
+    *,
+    weights: tuple[float, ...] | None = None,
+    consistency: Sequence[float] | None = None,
+) -> ExerciseResult:
+    summary = consensus(individual)
+    crs = tuple(consistency) if consistency is not None else (None,) * len(individual)
+    return ExerciseResult(
+        method=method,
+        individual=tuple(individual),
+        consensus=summary.weights if weights is None else weights,
+        spread=summary.spread,
+        split_order=summary.split_order,
+        agreement=_agreement(ranks),
+        consistency=crs,
+        inconsistent=tuple(k for k, cr in enumerate(crs) if cr is not None and cr > CR_THRESHOLD),
+    )
+
+
+def points_exercise(points: Sequence[Sequence[float]], *, total: float = 100) -> ExerciseResult:
+    """Turn every respondent's points allocation into weights, a consensus and agreement.
+
+    Parameters
+    ----------
+    points : sequence of sequence of float
+        One row per respondent: the points given to each item, non-negative, summing to
+        ``total``; every row covers the same items.
+    total : float, default 100
+        The points each respondent allocates.
+
+    Returns
+    -------
+    ExerciseResult
+        ``method="points"``; each row's :func:`points_weights`, their mean as the
+        consensus with spread and split order (:func:`consensus`), and Kendall's W of the
+        rows' rankings (:func:`weights_to_ranks`, ties sharing their average rank).
+
+    Notes
+    -----
+    :math:`w_{ki} = p_{ki} / T` and :math:`\\bar{w}_i = \\frac{1}{m} \\sum_k w_{ki}`. W is
+    left out (``None``) with fewer than two respondents or items, or when every respondent
+    gave every item the same points, since then there is no order to agree on.
+
+    References
+    ----------
+    Bottomley, P. A., Doyle, J. R. and Green, R. H. (2000). Testing the reliability of
+    weight elicitation methods: direct rating versus point allocation. Journal of Marketing
+    Research, 37(4), 508–513.
+
+    Kendall, M. G. and Babington Smith, B. (1939). The problem of m rankings. Annals of
+    Mathematical Statistics, 10(3), 275–287.
+
+    Examples
+    --------
+    >>> r = points_exercise([[50, 30, 20], [50, 10, 40]])
+    >>> [round(w, 3) for w in r.consensus], r.split_order, r.agreement.w
+    ([0.5, 0.2, 0.3], (1, 2, 0), 0.75)
+    """
+    if not (math.isfinite(total) and total > 0):
+        raise _invalid("total", f"must be positive and finite, not {total}")
+    individual = _rows(points, lambda row: points_weights(row, total))
+    return _result("points", individual, [weights_to_ranks(w) for w in individual])
+
+
+def ranking_exercise(ranks: Sequence[Sequence[float]]) -> ExerciseResult:
+    """Turn every respondent's ranking into rank-sum weights, a consensus and agreement.
+
+    Parameters
+    ----------
+    ranks : sequence of sequence of float
+        One row per respondent: each item's rank from 1 (most important), tied items
+        sharing the average of their places; every row covers the same items.
+
+    Returns
+    -------
+    ExerciseResult
+        ``method="ranking"``; each row's :func:`ranking_weights`, their mean as the
+        consensus with spread and split order, and Kendall's W of the ranks as given.
+
+    Notes
+    -----
+    :math:`w_{ki} = (n + 1 - r_{ki}) / \\sum_j (n + 1 - r_{kj})`, averaged over the
+    :math:`m` respondents. W (:func:`kendalls_w`) is ``None`` with fewer than two
+    respondents or items, or when every respondent tied all items.
+
+    References
+    ----------
+    Stillwell, W. G., Seaver, D. A. and Edwards, W. (1981). A comparison of weight
+    approximation techniques in multiattribute utility decision making. Organizational
+    Behavior and Human Performance, 28(1), 62–77.
+
+    Kendall, M. G. and Babington Smith, B. (1939). The problem of m rankings. Annals of
+    Mathematical Statistics, 10(3), 275–287.
+
+    Examples
+    --------
+    >>> r = ranking_exercise([[1, 2, 3], [1, 3, 2]])
+    >>> [round(w, 3) for w in r.consensus], r.split_order, r.agreement.w
+    ([0.5, 0.25, 0.25], (1, 2, 0), 0.75)
+    """
+    individual = _rows(ranks, ranking_weights)
+    return _result("ranking", individual, [[float(r) for r in row] for row in ranks])
+
+
+def ahp_exercise(
+    n: int, groups: Sequence[AhpGroup], judgements: Sequence[Judgements]
+) -> ExerciseResult:
+    """Turn every respondent's AHP judgements into weights, a consensus and agreement.
+
+    Parameters
+    ----------
+    n : int
+        The number of items.
+    groups : sequence of AhpGroup
+        The groups every respondent compared (see :func:`hierarchy_priorities`).
+    judgements : sequence of Judgements
+        Each respondent's complete judgements.
+
+    Returns
+    -------
+    ExerciseResult
+        ``method="ahp"``; each respondent's global priorities
+        (:func:`hierarchy_priorities`) and largest consistency ratio, the respondents
+        above ``CR_THRESHOLD``, the consensus from the aggregated judgements
+        (:func:`aggregate_hierarchy`), the spread and split order of the individual
+        priorities (:func:`consensus`) and Kendall's W of their rankings.
+
+    Notes
+    -----
+    The consensus is the hierarchy solved on the element-wise geometric mean of the
+    respondents' matrices (AIJ), not the mean of their priorities: the group acts as one
+    decision maker. An inconsistent respondent is flagged, not dropped; whether to ask
+    them to revisit their judgements is for the facilitator.
+
+    References
+    ----------
+    Forman, E. and Peniwati, K. (1998). Aggregating individual judgments and priorities
+    with the analytic hierarchy process. European Journal of Operational Research, 108(1),
+    165–169.
+
+    Saaty, T. L. (2008). Decision making with the analytic hierarchy process. International
+    Journal of Services Sciences, 1(1), 83–98.
+
+    Examples
+    --------
+    >>> groups = [AhpGroup("g1", "Competencies", (0, 1)), AhpGroup("g2", "Attributes", (2,))]
+    >>> one = {"g1": {(0, 1): 4}, GROUPS_KEY: {(0, 1): 1}}
+    >>> two = {"g1": {(0, 1): 1}, GROUPS_KEY: {(0, 1): 1}}
+    >>> r = ahp_exercise(3, groups, [one, two])
+    >>> [round(w, 4) for w in r.consensus], r.consistency, r.inconsistent
+    ([0.3333, 0.1667, 0.5], (0.0, 0.0), ())
+    """
+    problems = _structure_problems(n, groups)
+    if problems:
+        raise ValidationError(problems)
+    if len(judgements) == 0:
+        raise _no_answers()
+    results: list[HierarchyResult] = []
+    for k, answers in enumerate(judgements):
+        try:
+            results.append(hierarchy_priorities(n, groups, answers))
+        except ValidationError as exc:
+            problems += _prefixed(exc, f"respondents[{k}]")
+    if problems:
+        raise ValidationError(problems)
+    individual = [r.weights for r in results]
+    return _result(
+        "ahp",
+        individual,
+        [weights_to_ranks(w) for w in individual],
+        weights=aggregate_hierarchy(n, groups, judgements).weights,
+        consistency=[r.max_cr for r in results],
     )
