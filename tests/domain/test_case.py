@@ -25,6 +25,7 @@ from kamfit.domain.framework import (
     Kind,
     LitmusItem,
     LitmusTest,
+    ProficiencyLevel,
     Responsibility,
     Role,
     RoleElement,
@@ -91,6 +92,11 @@ def rich() -> Framework:
             scale=("Never", "Sometimes", "Often", "Always"),
             items=(LitmusItem("board", "The board owns KAM"), LitmusItem("pay", "Pay fits")),
         ),
+        scale=(
+            ProficiencyLevel(1, "Novice", "Follows the account plan."),
+            ProficiencyLevel(2, "Practitioner", ""),
+            ProficiencyLevel(3, "Leader", "Sets account strategy."),
+        ),
     )
 
 
@@ -142,6 +148,10 @@ def frameworks(draw: st.DrawFn) -> Framework:
         lambda ks: tuple(LitmusItem(k, f"Question {k}") for k in ks)
     )
     scale = st.lists(TEXT, min_size=2, max_size=4).map(tuple)
+    level_names = draw(
+        st.just([])
+        | st.lists(TEXT, min_size=3, max_size=9, unique_by=lambda t: t.strip().casefold())
+    )
     citation = draw(OPTIONAL)
     return Framework(
         key=draw(KEYS),
@@ -162,6 +172,9 @@ def frameworks(draw: st.DrawFn) -> Framework:
         competencies=competencies,
         roles=tuple(roles),
         litmus=draw(st.none() | st.builds(LitmusTest, OPTIONAL, scale, litmus_items)),
+        scale=tuple(
+            ProficiencyLevel(i, name, draw(OPTIONAL)) for i, name in enumerate(level_names, 1)
+        ),
     )
 
 
@@ -184,6 +197,14 @@ def minimal_package():
          "destinationNodeURI": {"identifier": "a"}},
     ]  # fmt: skip
     return {"CFDocument": doc, "CFItems": items, "CFAssociations": links}
+
+
+def test_an_own_proficiency_scale_travels_in_the_document_notes_next_to_guidance():
+    notes = json.loads(package()["CFDocument"]["notes"])
+    assert list(notes) == ["kamfit", "key", "source", "guidance", "scale"]
+    assert notes["scale"][1] == {"level": 2, "name": "Practitioner", "description": ""}
+    plain = json.loads(package(Framework(key="x", title="X"))["CFDocument"]["notes"])
+    assert "scale" not in plain  # the default scale is not written
 
 
 def test_the_rich_fixture_is_a_valid_framework():

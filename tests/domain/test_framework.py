@@ -136,6 +136,176 @@ def test_json_schema_in_docs_is_the_one_the_code_uses() -> None:
     assert json.loads(published.read_text("utf-8")) == fw.json_schema()
 
 
+def own_scale() -> tuple[fw.ProficiencyLevel, ...]:
+    return fw.build_scale(
+        [
+            ("Novice", "Follows the account plan others write."),
+            ("Practitioner", "Writes the account plan with the customer."),
+            ("Leader", "Sets account strategy across the portfolio."),
+        ]
+    )
+
+
+def scale_messages(scale: object) -> list[str]:
+    data = shipped_data()
+    data["scale"] = scale
+    return messages(data)
+
+
+def test_default_scale_is_kamfits_five_behavioural_levels() -> None:
+    assert [(lv.level, lv.name) for lv in fw.DEFAULT_SCALE] == [
+        (1, "Aware"),
+        (2, "Developing"),
+        (3, "Proficient"),
+        (4, "Advanced"),
+        (5, "Expert"),
+    ]
+    assert all(lv.description.endswith(".") for lv in fw.DEFAULT_SCALE)
+    assert fw.validate_scale(fw.DEFAULT_SCALE) == []
+
+
+def test_shipped_framework_has_no_scale_of_its_own_and_uses_the_default() -> None:
+    doc = fw.shipped()
+    assert doc.scale == ()
+    assert doc.proficiency_scale == fw.DEFAULT_SCALE
+    assert "scale" not in fw.to_data(doc)
+
+
+def test_a_framework_with_its_own_scale_uses_it_and_round_trips() -> None:
+    doc = replace(fw.shipped(), scale=own_scale())
+    assert doc.proficiency_scale == own_scale()
+    data = fw.to_data(doc)
+    assert list(data)[list(data).index("scale") + 1] == "competencies"
+    assert data["scale"][0] == {  # type: ignore[index]
+        "level": 1,
+        "name": "Novice",
+        "description": "Follows the account plan others write.",
+    }
+    for fmt in ("yaml", "json", "case"):
+        assert fw.loads(fw.dumps(doc, fmt), fmt) == doc
+
+
+def test_a_scale_level_without_description_reads_as_empty() -> None:
+    doc = fw.parse(shipped_data() | {"scale": [{"level": n, "name": f"L{n}"} for n in (1, 2, 3)]})
+    assert doc.scale[2] == fw.ProficiencyLevel(3, "L3", "")
+
+
+def numbered(*levels: object) -> list[dict[str, object]]:
+    return [{"level": n, "name": f"L{n}"} for n in levels]
+
+
+def named(*names: str) -> list[dict[str, object]]:
+    return [{"level": n, "name": name} for n, name in enumerate(names, 1)]
+
+
+@pytest.mark.parametrize(
+    ("scale", "expected"),
+    [
+        ([], ["scale: a scale has 3 to 9 levels, not 0"]),
+        (numbered(1, 2), ["scale: a scale has 3 to 9 levels, not 2"]),
+        (
+            numbered(*range(1, 11)),
+            [
+                "scale: a scale has 3 to 9 levels, not 10",
+                "scale[9].level: 10 is greater than the maximum of 9",
+            ],
+        ),
+        (
+            numbered(1, 2, 4),
+            ["scale[2].level: expected 3, not 4: number the levels 1 to 3 in order"],
+        ),
+        (
+            numbered(2, 1, 3),
+            [
+                "scale[0].level: expected 1, not 2: number the levels 1 to 3 in order",
+                "scale[1].level: expected 2, not 1: number the levels 1 to 3 in order",
+            ],
+        ),
+        (numbered(0, 1, 2), ["scale[0].level: 0 is less than the minimum of 1"]),
+        (numbered(1, "2", 3), ["scale[1].level: '2' is not of type 'integer'"]),
+        (named("A", "  ", "C"), ["scale[1].name: empty text"]),
+        (named("A", "", "C"), ["scale[1].name: empty text"]),
+        ([*named("A"), {"level": 2}, *numbered(3)], ["scale[1]: 'name' is a required property"]),
+        (named("Expert", "B", " expert"), ["scale[2].name: duplicate name 'expert'"]),
+        (
+            [{"level": 1, "name": "A", "colour": "red"}, *named("A", "B", "C")[1:]],
+            ["scale[0]: Additional properties are not allowed ('colour' was unexpected)"],
+        ),
+        (named("A" * 101, "B", "C"), [f"scale[0].name: {'A' * 101!r} is too long"]),
+        ({"level": 1}, ["scale: {'level': 1} is not of type 'array'"]),
+    ],
+)
+def test_every_bad_scale_in_a_document_is_named_with_its_location(
+    scale: object, expected: list[str]
+) -> None:
+    assert scale_messages(scale) == expected
+
+
+@pytest.mark.parametrize(
+    ("levels", "expected"),
+    [
+        ([], ["scale: a scale has 3 to 9 levels, not 0"]),
+        ([("A", ""), ("B", "")], ["scale: a scale has 3 to 9 levels, not 2"]),
+        ([(str(n), "") for n in range(10)], ["scale: a scale has 3 to 9 levels, not 10"]),
+        ([("A", "x"), ("", "y"), ("C", "")], ["scale[1].name: empty text"]),
+        ([("A", ""), ("B", ""), (" b ", "")], ["scale[2].name: duplicate name 'b'"]),
+        ([("A" * 101, ""), ("B", ""), ("C", "")], ["scale[0].name: longer than 100 characters"]),
+        (
+            [("A", "d" * 2001), ("B", ""), ("C", "")],
+            ["scale[0].description: longer than 2000 characters"],
+        ),
+    ],
+)
+def test_build_scale_refuses_each_bad_scale_with_its_location(
+    levels: list[tuple[str, str]], expected: list[str]
+) -> None:
+    with pytest.raises(FrameworkInvalid) as info:
+        fw.build_scale(levels)
+    assert [str(p) for p in info.value.problems] == expected
+
+
+def test_validate_scale_names_levels_out_of_order() -> None:
+    scale = [fw.ProficiencyLevel(n, f"L{n}", "") for n in (1, 3, 2)]
+    assert [p.location for p in fw.validate_scale(scale)] == ["scale[1].level", "scale[2].level"]
+
+
+def test_build_scale_numbers_and_strips_the_levels() -> None:
+    assert fw.build_scale([(" Low ", " Starts. "), ("Mid", ""), ("High", "")]) == (
+        fw.ProficiencyLevel(1, "Low", "Starts."),
+        fw.ProficiencyLevel(2, "Mid", ""),
+        fw.ProficiencyLevel(3, "High", ""),
+    )
+
+
+def test_diff_reports_a_changed_scale_level_by_level() -> None:
+    old = fw.shipped()
+    new = replace(old, scale=own_scale())
+    changes = [str(c) for c in fw.diff(old, new)]
+    assert "~ scale level 1 name: Aware → Novice" in changes
+    assert any(c.startswith("~ scale level 3 description: Applies it unaided") for c in changes)
+    assert "- scale level 4: Advanced" in changes
+    assert "- scale level 5: Expert" in changes
+    assert "+ scale level 5: Expert" in [str(c) for c in fw.diff(new, old)]
+    assert all(c.startswith(("~ scale", "- scale")) for c in changes)
+
+
+def test_docs_give_the_default_scale_word_for_word_as_kamfits_own() -> None:
+    from pathlib import Path
+
+    docs = Path(__file__).parents[2] / "docs"
+    for page in ("reference/framework-format.md", "user/frameworks.md"):
+        text = (docs / page).read_text("utf-8")
+        for lv in fw.DEFAULT_SCALE:
+            assert f"| {lv.level} | {lv.name} | {lv.description} |" in text, page
+        assert "kamfit's default scale" in text
+        assert "defines no" in text
+
+
+def test_diff_sees_no_change_between_no_scale_and_the_default() -> None:
+    old = fw.shipped()
+    assert fw.diff(old, replace(old, scale=fw.DEFAULT_SCALE)) == []
+
+
 keys = st.from_regex(r"[a-z][a-z0-9]{0,8}", fullmatch=True)
 texts = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1).filter(
     lambda t: t.strip() != ""
@@ -169,6 +339,24 @@ def frameworks(draw: st.DrawFn) -> fw.Framework:
         title=draw(texts),
         competencies=competencies,
         roles=(fw.Role("role", draw(texts), elements=elements),),
+        scale=draw(scales()),
+    )
+
+
+@st.composite
+def scales(draw: st.DrawFn) -> tuple[fw.ProficiencyLevel, ...]:
+    """Draw no scale (the default) or a valid one: 3 to 9 levels with distinct names."""
+    names = draw(
+        st.just([])
+        | st.lists(
+            texts.filter(lambda t: len(t) <= 100),
+            min_size=3,
+            max_size=9,
+            unique_by=lambda t: t.strip().casefold(),
+        )
+    )
+    return tuple(
+        fw.ProficiencyLevel(i, name, draw(st.just("") | texts)) for i, name in enumerate(names, 1)
     )
 
 

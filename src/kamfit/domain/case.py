@@ -51,6 +51,7 @@ _TYPES: dict[str, tuple[str, str]] = {
     LITMUS_ITEM: ("3.1", "One question of the litmus test."),
 }
 _SUBJECT = "Key account management"
+_META = ("source", "guidance", "scale")  # kamfit fields kept as JSON in CFDocument.notes
 _DEFAULT_SCALE = ["Poor", "Fair", "Good"]
 _KEY = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _LAST = 10**9  # sorts children without a sequence number after numbered ones
@@ -82,8 +83,9 @@ def to_case(fw: Framework, *, changed_at: datetime | None = None) -> dict[str, o
     object's path (e.g. ``warwick-2006/element/risk``), and every ``uri`` is
     ``urn:uuid:<identifier>``: exporting twice gives the same package except for
     ``lastChangeDateTime``. Order is kept in ``sequenceNumber`` of each
-    ``isChildOf`` (and ``listEnumeration``). The framework key, source and Table 2
-    guidance are JSON in ``CFDocument.notes``; the litmus prompt and scale are JSON
+    ``isChildOf`` (and ``listEnumeration``). The framework key, source, Table 2
+    guidance and proficiency scale (when the framework has its own) are JSON in
+    ``CFDocument.notes``; the litmus prompt and scale are JSON
     in the litmus item's ``notes``; a competency's ``kind_source`` and
     ``table3_position`` are ``conceptKeywords`` such as ``"table3-position:4"``.
 
@@ -129,7 +131,7 @@ def to_case(fw: Framework, *, changed_at: datetime | None = None) -> dict[str, o
             )
     data = fwk.to_data(fw)
     meta: dict[str, object] = {"kamfit": SCHEMA_ID, "key": fw.key}
-    meta |= {name: data[name] for name in ("source", "guidance") if name in data}
+    meta |= {name: data[name] for name in _META if name in data}
     doc: dict[str, object] = {"identifier": w.doc["identifier"], "uri": w.doc["uri"]}
     doc |= {"creator": "kamfit", "title": fw.title, "lastChangeDateTime": w.stamp}
     if fw.description:
@@ -357,7 +359,7 @@ class _Reader:
         if (version := _str(doc.get("version"))).isdecimal() and int(version) >= 1:
             out["version"] = int(version)
         if ours:
-            out |= {name: meta[name] for name in ("source", "guidance") if name in meta}
+            out |= {name: meta[name] for name in _META if name in meta}
         elif credit := "; ".join(
             filter(None, (_str(doc.get(n)) for n in ("creator", "publisher", "officialSourceURL")))
         ):

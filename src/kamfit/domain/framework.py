@@ -4,7 +4,10 @@ A framework follows the process of Woodburn (2006): the roles of KAM in the
 organisation, split into role elements; for each element the company's and the
 key account manager's responsibilities; and the competencies/attributes the key
 account manager needs, cited in the paper's own wording and linked to a
-canonical catalogue entry so that traceability counts are right.
+canonical catalogue entry so that traceability counts are right. A framework
+also carries the proficiency scale its competencies are required and rated on;
+the paper defines none, so unless a framework has its own, kamfit's
+:data:`DEFAULT_SCALE` applies.
 
 References
 ----------
@@ -31,6 +34,9 @@ import yaml
 from kamfit.domain.errors import FrameworkInvalid, Problem
 
 __all__ = [
+    "DEFAULT_SCALE",
+    "MAX_SCALE_LEVELS",
+    "MIN_SCALE_LEVELS",
     "SCHEMA_ID",
     "SOURCE_CREDIT",
     "Change",
@@ -42,9 +48,11 @@ __all__ = [
     "Kind",
     "LitmusItem",
     "LitmusTest",
+    "ProficiencyLevel",
     "Responsibility",
     "Role",
     "RoleElement",
+    "build_scale",
     "citation_counts",
     "diff",
     "dumps",
@@ -55,6 +63,7 @@ __all__ = [
     "shipped",
     "to_data",
     "validate",
+    "validate_scale",
 ]
 
 SCHEMA_ID = "kamfit-framework/1"
@@ -168,8 +177,61 @@ class Guidance:
 
 
 @dataclass(frozen=True)
+class ProficiencyLevel:
+    """One level of a proficiency scale: its number, its name and what someone at it does."""
+
+    level: int
+    name: str
+    description: str
+
+
+MIN_SCALE_LEVELS, MAX_SCALE_LEVELS = 3, 9
+MAX_LEVEL_NAME, MAX_LEVEL_DESCRIPTION = 100, 2000  # as the JSON Schema says
+
+# kamfit's own wording: the Warwick paper defines no proficiency scale. Versions that use
+# the default store no scale, published ones included, so a change here changes theirs:
+# store the old scale on those versions in a data migration first.
+DEFAULT_SCALE: tuple[ProficiencyLevel, ...] = (
+    ProficiencyLevel(
+        1,
+        "Aware",
+        "Knows what the competency means for a key account and recognises it in others, "
+        "but does not yet apply it to an account without guidance.",
+    ),
+    ProficiencyLevel(
+        2,
+        "Developing",
+        "Applies it to routine situations on their own accounts with support from a manager "
+        "or colleague; the results are uneven.",
+    ),
+    ProficiencyLevel(
+        3,
+        "Proficient",
+        "Applies it unaided and consistently across their key accounts, adapting to each "
+        "customer and delivering what the account plan needs.",
+    ),
+    ProficiencyLevel(
+        4,
+        "Advanced",
+        "Applies it in complex, high-stakes account situations, anticipates what the customer "
+        "and the account team will need, and coaches others in it.",
+    ),
+    ProficiencyLevel(
+        5,
+        "Expert",
+        "Sets the standard for it across the company’s key accounts: customers and colleagues "
+        "seek them out, and they improve how the organisation practises it.",
+    ),
+)
+
+
+@dataclass(frozen=True)
 class Framework:
-    """A whole framework document."""
+    """A whole framework document.
+
+    ``scale`` is the proficiency scale on which role profiles set required levels and
+    people are rated; empty means kamfit's :data:`DEFAULT_SCALE`.
+    """
 
     key: str
     title: str
@@ -181,6 +243,12 @@ class Framework:
     competencies: tuple[Competency, ...] = ()
     roles: tuple[Role, ...] = ()
     litmus: LitmusTest | None = None
+    scale: tuple[ProficiencyLevel, ...] = ()
+
+    @property
+    def proficiency_scale(self) -> tuple[ProficiencyLevel, ...]:
+        """The levels in use: the framework's own scale, else kamfit's default."""
+        return self.scale or DEFAULT_SCALE
 
     @property
     def elements(self) -> tuple[RoleElement, ...]:
@@ -251,6 +319,8 @@ def _schema_message(error: jsonschema.ValidationError) -> str:
         return f"wrong kind {error.instance!r}: use C, A or C/A"
     if error.validator == "pattern" and error.path and error.path[-1] == "key":
         return f"bad key {error.instance!r}: use lowercase letters, digits and hyphens"
+    if error.validator in {"minItems", "maxItems"} and list(error.path) == ["scale"]:
+        return _scale_size_message(len(cast(list[object], error.instance)))
     return str(error.message)
 
 
@@ -296,7 +366,93 @@ def _rule_problems(data: Data) -> list[Problem]:  # noqa: PLR0912 - one pass, on
     for pos, count in Counter(positions).items():
         if count > 1:
             problems.append(Problem("competencies", f"table3_position {pos} used {count} times"))
+    if scale := _parse_scale(data):
+        problems.extend(validate_scale(scale))
     return problems
+
+
+def _scale_size_message(n: int) -> str:
+    return f"a scale has {MIN_SCALE_LEVELS} to {MAX_SCALE_LEVELS} levels, not {n}"
+
+
+def validate_scale(scale: Sequence[ProficiencyLevel]) -> list[Problem]:
+    """List every problem of a proficiency scale, each with its location.
+
+    Parameters
+    ----------
+    scale
+        The levels, lowest first.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the scale is valid: 3 to 9 levels numbered 1, 2, … n in that
+        order, each with a name (at most 100 characters) that no other level has,
+        ignoring case and surrounding spaces, and a description of at most 2000
+        characters. Locations are those of the document's ``scale`` list, such as
+        ``scale[2].name``.
+
+    Examples
+    --------
+    >>> validate_scale(DEFAULT_SCALE)
+    []
+    >>> low = ProficiencyLevel(1, "Low", "")
+    >>> for p in validate_scale([low, ProficiencyLevel(3, " low ", ""), low]):
+    ...     print(p)
+    scale[1].level: expected 2, not 3: number the levels 1 to 3 in order
+    scale[1].name: duplicate name 'low'
+    scale[2].level: expected 3, not 1: number the levels 1 to 3 in order
+    scale[2].name: duplicate name 'Low'
+    """
+    n = len(scale)
+    problems: list[Problem] = []
+    if not MIN_SCALE_LEVELS <= n <= MAX_SCALE_LEVELS:
+        problems.append(Problem("scale", _scale_size_message(n)))
+    seen: set[str] = set()
+    for i, level in enumerate(scale):
+        where = f"scale[{i}]"
+        if level.level != i + 1:
+            message = f"expected {i + 1}, not {level.level}: number the levels 1 to {n} in order"
+            problems.append(Problem(f"{where}.level", message))
+        name = level.name.strip()
+        if not name:
+            problems.append(Problem(f"{where}.name", "empty text"))
+        elif name.casefold() in seen:
+            problems.append(Problem(f"{where}.name", f"duplicate name {name!r}"))
+        elif len(level.name) > MAX_LEVEL_NAME:
+            problems.append(Problem(f"{where}.name", f"longer than {MAX_LEVEL_NAME} characters"))
+        seen.add(name.casefold())
+        if len(level.description) > MAX_LEVEL_DESCRIPTION:
+            message = f"longer than {MAX_LEVEL_DESCRIPTION} characters"
+            problems.append(Problem(f"{where}.description", message))
+    return problems
+
+
+def build_scale(levels: Sequence[tuple[str, str]]) -> tuple[ProficiencyLevel, ...]:
+    """Number (name, description) pairs 1 to n as a scale, or raise :class:`FrameworkInvalid`.
+
+    Names and descriptions are stripped of surrounding spaces; the problems are
+    those of :func:`validate_scale`.
+
+    Examples
+    --------
+    >>> [(lv.level, lv.name) for lv in build_scale([(" Low", ""), ("Mid", ""), ("High", "")])]
+    [(1, 'Low'), (2, 'Mid'), (3, 'High')]
+    """
+    scale = tuple(
+        ProficiencyLevel(i, name.strip(), description.strip())
+        for i, (name, description) in enumerate(levels, 1)
+    )
+    if problems := validate_scale(scale):
+        raise FrameworkInvalid(problems)
+    return scale
+
+
+def _parse_scale(data: Data) -> tuple[ProficiencyLevel, ...]:
+    return tuple(
+        ProficiencyLevel(cast(int, s["level"]), _text(s, "name"), _text(s, "description"))
+        for s in _items(data, "scale")
+    )
 
 
 def _items(data: Data, name: str) -> list[Data]:
@@ -352,6 +508,7 @@ def parse(data: object) -> Framework:
             for c in _items(doc, "competencies")
         ),
         roles=tuple(_parse_role(r) for r in _items(doc, "roles")),
+        scale=_parse_scale(doc),
         litmus=None
         if litmus is None
         else LitmusTest(
@@ -421,6 +578,10 @@ def to_data(fw: Framework) -> dict[str, object]:
                 for r in g.table2
             ],
         }
+    if fw.scale:
+        out["scale"] = [
+            {"level": lv.level, "name": lv.name, "description": lv.description} for lv in fw.scale
+        ]
     out["competencies"] = [_competency_data(c) for c in fw.competencies]
     out["roles"] = [_role_data(r) for r in fw.roles]
     if fw.litmus is not None:
@@ -578,7 +739,9 @@ def diff(old: Framework, new: Framework) -> list[Change]:
     """List what changed from ``old`` to ``new``, matching items by key.
 
     Responsibilities and citations have no key, so they are compared as lists of
-    text per element: a reworded bullet reads as one removed and one added.
+    text per element: a reworded bullet reads as one removed and one added. The
+    proficiency scales in use are compared level by level (name and description),
+    so an empty scale and :data:`DEFAULT_SCALE` do not differ.
 
     Examples
     --------
@@ -610,7 +773,23 @@ def diff(old: Framework, new: Framework) -> list[Change]:
     for key in old_roles.keys() & new_roles.keys():
         _diff_fields(changes, f"role {key}", old_roles[key], new_roles[key], ("title",))
     _diff_elements(changes, old, new)
+    _diff_scale(changes, old.proficiency_scale, new.proficiency_scale)
     return sorted(changes, key=lambda c: (c.location, c.op))
+
+
+def _diff_scale(
+    changes: list[Change],
+    old: tuple[ProficiencyLevel, ...],
+    new: tuple[ProficiencyLevel, ...],
+) -> None:
+    olds = {lv.level: lv for lv in old}
+    news = {lv.level: lv for lv in new}
+    for n in olds.keys() - news.keys():
+        changes.append(Change("removed", f"scale level {n}", before=olds[n].name))
+    for n in news.keys() - olds.keys():
+        changes.append(Change("added", f"scale level {n}", after=news[n].name))
+    for n in olds.keys() & news.keys():
+        _diff_fields(changes, f"scale level {n}", olds[n], news[n], ("name", "description"))
 
 
 def _diff_elements(changes: list[Change], old: Framework, new: Framework) -> None:

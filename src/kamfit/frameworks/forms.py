@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from django import forms
 
-from kamfit.domain.framework import Kind
+from kamfit.domain.errors import Problem
+from kamfit.domain.framework import MAX_SCALE_LEVELS, Kind, ProficiencyLevel
 from kamfit.frameworks.models import (
     Citation,
     Competency,
@@ -118,3 +122,53 @@ def clean_text(form: forms.BaseForm, name: str) -> str:
     if not value:
         form.add_error(name, "This field cannot be blank.")
     return value
+
+
+class ScaleForm(forms.Form):
+    """A proficiency scale as up to nine rows (name, description), lowest level first."""
+
+    def __init__(
+        self, *args: object, scale: Sequence[ProficiencyLevel] = (), **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for n in range(1, MAX_SCALE_LEVELS + 1):
+            level = scale[n - 1] if n <= len(scale) else None
+            self.fields[f"name_{n}"] = forms.CharField(
+                required=False,
+                initial=level.name if level else "",
+                widget=forms.TextInput(attrs={"size": 16, "aria-label": f"Level {n} name"}),
+            )
+            self.fields[f"description_{n}"] = forms.CharField(
+                required=False,
+                initial=level.description if level else "",
+                widget=forms.Textarea(
+                    attrs={"rows": 2, "cols": 70, "aria-label": f"Level {n} description"}
+                ),
+            )
+
+    def rows(self) -> list[tuple[int, forms.BoundField, forms.BoundField]]:
+        """Return each row's level number with its two fields, for the template."""
+        return [
+            (n, self[f"name_{n}"], self[f"description_{n}"]) for n in range(1, MAX_SCALE_LEVELS + 1)
+        ]
+
+    def levels(self) -> list[tuple[str, str]]:
+        """Return the (name, description) rows entered, without blank rows at the end."""
+        data = self.cleaned_data if self.is_valid() else {}
+        rows = [
+            (str(data.get(f"name_{n}", "")), str(data.get(f"description_{n}", "")))
+            for n in range(1, MAX_SCALE_LEVELS + 1)
+        ]
+        while rows and rows[-1] == ("", ""):
+            rows.pop()
+        return rows
+
+
+_SCALE_LOCATION = re.compile(r"scale\[(\d+)\]\.(\w+)")
+
+
+def scale_problem_text(problem: Problem) -> str:
+    """Word a scale problem by the row it is on: ``Level 3 name: empty text``."""
+    if found := _SCALE_LOCATION.fullmatch(problem.location):
+        return f"Level {int(found[1]) + 1} {found[2]}: {problem.message}"
+    return problem.message[:1].upper() + problem.message[1:]

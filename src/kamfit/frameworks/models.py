@@ -87,6 +87,9 @@ class FrameworkVersion(models.Model):
     note = models.CharField(max_length=300, blank=True)
     guidance = models.JSONField(default=dict, blank=True)
     litmus = models.JSONField(null=True, blank=True)
+    # Null means kamfit's default scale. Nullable with no default, so adding it is an
+    # ALTER TABLE that keeps the triggers freezing published versions.
+    scale = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(

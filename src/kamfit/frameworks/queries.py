@@ -17,7 +17,14 @@ from kamfit.frameworks.models import (
     RoleElement,
 )
 
-__all__ = ["Bullet", "ElementRows", "VersionRows", "get_version_document", "get_version_rows"]
+__all__ = [
+    "Bullet",
+    "ElementRows",
+    "VersionRows",
+    "get_scale",
+    "get_version_document",
+    "get_version_rows",
+]
 
 
 @dataclass
@@ -129,6 +136,24 @@ def get_version_document(
             scale=tuple(litmus.get("scale", ())),
             items=tuple(fw.LitmusItem(i["key"], i["text"]) for i in litmus.get("items", ())),
         ),
+        scale=_stored_scale(version),
+    )
+
+
+def get_scale(version: FrameworkVersion) -> tuple[fw.ProficiencyLevel, ...]:
+    """Return the proficiency scale of a version: its own, else kamfit's default (no query)."""
+    return _stored_scale(version) or fw.DEFAULT_SCALE
+
+
+def _stored_scale(version: FrameworkVersion) -> tuple[fw.ProficiencyLevel, ...]:
+    levels = cast(list[dict[str, object]], version.scale or [])
+    return tuple(
+        fw.ProficiencyLevel(
+            level=int(cast(int, lv["level"])),
+            name=str(lv["name"]),
+            description=str(lv.get("description", "")),
+        )
+        for lv in levels
     )
 
 

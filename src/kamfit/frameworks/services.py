@@ -7,7 +7,7 @@ Every service runs in one transaction and refuses to touch a published version
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -48,6 +48,7 @@ __all__ = [
     "unfrozen",
     "unique_key",
     "update_draft_details",
+    "update_scale",
 ]
 
 
@@ -85,6 +86,13 @@ def _require_draft(version: FrameworkVersion) -> None:
         raise NotPermitted("A published version never changes: start a new draft.")
 
 
+def _scale_data(scale: tuple[fw.ProficiencyLevel, ...]) -> list[dict[str, object]] | None:
+    """Return a scale as stored: null for kamfit's default (or no scale)."""
+    if not scale or scale == fw.DEFAULT_SCALE:
+        return None
+    return [dataclasses.asdict(level) for level in scale]
+
+
 def store_content(version: FrameworkVersion, doc: fw.Framework) -> None:
     """Write a domain framework's content into an empty draft version."""
     _require_draft(version)
@@ -110,8 +118,17 @@ def store_content(version: FrameworkVersion, doc: fw.Framework) -> None:
             "items": [{"key": i.key, "text": i.text} for i in doc.litmus.items],
         }
     )
+    version.scale = _scale_data(doc.scale)
     version.save(
-        update_fields=["title", "description", "citation", "source_note", "guidance", "litmus"]
+        update_fields=[
+            "title",
+            "description",
+            "citation",
+            "source_note",
+            "guidance",
+            "litmus",
+            "scale",
+        ]
     )
     competencies = Competency.objects.bulk_create(
         Competency(
@@ -323,6 +340,19 @@ def update_draft_details(
     version.title, version.description = title.strip(), description.strip()
     version.save(update_fields=["title", "description"])
     return version
+
+
+@transaction.atomic
+def update_scale(version: FrameworkVersion, levels: Sequence[tuple[str, str]]) -> None:
+    """Give a draft a proficiency scale: (name, description) per level, lowest first.
+
+    The levels are numbered 1 to n and checked by the framework rules (3 to 9
+    levels, unique names); a scale equal to kamfit's default is stored as the
+    default.
+    """
+    _require_draft(version)
+    version.scale = _scale_data(fw.build_scale(levels))
+    version.save(update_fields=["scale"])
 
 
 @transaction.atomic

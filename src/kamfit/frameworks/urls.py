@@ -23,6 +23,7 @@ urlpatterns = [
     path(V + "competencies/<slug:key>/", views.competency_detail, name="competency"),
     path(V + "matrix/", views.matrix, name="matrix"),
     path(V + "guidance/", views.guidance, name="guidance"),
+    path(V + "scale/", views.scale, name="scale"),
     path(V + "diff/", views.version_diff, name="diff"),
     path(V + "export/<slug:fmt>/", views.export, name="export"),
     path(V + "publish/", views.publish, name="publish"),

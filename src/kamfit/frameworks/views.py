@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid, NotPermitted, Problem, ValidationError
@@ -32,7 +32,7 @@ from kamfit.frameworks.presenters import (
     matrix_page,
     version_overview,
 )
-from kamfit.frameworks.queries import get_version_document, get_version_rows
+from kamfit.frameworks.queries import get_scale, get_version_document, get_version_rows
 from kamfit.orgs.access import (
     access_framework,
     access_version,
@@ -188,6 +188,42 @@ def guidance(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpR
     doc = get_version_document(version, rows=get_version_rows(version))
     context = _version_context(m, version) | {"doc": doc}
     return render(request, "frameworks/guidance.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@org_view
+def scale(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
+    """Show a version's proficiency scale; editors of a draft change it or reset it."""
+    if request.method == "POST":
+        return _save_scale(request, m, pk, number)
+    version = access_version(m, pk, number)
+    return _scale_page(request, m, version, forms.ScaleForm(scale=get_scale(version)))
+
+
+def _save_scale(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
+    version = access_version(m, pk, number, action="edit")
+    form = forms.ScaleForm(request.POST)
+    reset = request.POST.get("action") == "reset"
+    levels = [(lv.name, lv.description) for lv in fw.DEFAULT_SCALE] if reset else form.levels()
+    try:
+        services.update_scale(version, levels)
+    except ValidationError as exc:
+        for problem in exc.problems:
+            messages.error(request, forms.scale_problem_text(problem))
+        return _scale_page(request, m, version, form, status=400)
+    messages.success(request, "Reset to kamfit’s default scale." if reset else "Saved the scale.")
+    return redirect(_url("frameworks:scale", m, pk, number))
+
+
+def _scale_page(
+    request: HttpRequest,
+    m: Membership,
+    version: FrameworkVersion,
+    form: forms.ScaleForm,
+    status: int = 200,
+) -> HttpResponse:
+    context = _version_context(m, version) | {"levels": get_scale(version), "form": form}
+    return render(request, "frameworks/scale.html", context, status=status)
 
 
 @require_GET

@@ -28,7 +28,7 @@ from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
 READERS = tuple(r for r in ROLES if r not in EDITORS)
-PAGES = ["version", "element", "competencies", "competency", "matrix", "guidance", "diff"]
+PAGES = ["version", "element", "competencies", "competency", "matrix", "guidance", "scale", "diff"]
 
 
 def page_url(side_slug: str, version: FrameworkVersion, name: str) -> str:
