@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export KAMFIT_DATA_DIR ?= $(CURDIR)/var
 PORT ?= 8000
 
-.PHONY: setup run test check fmt e2e-deps bench clean
+.PHONY: setup system-libs run test check fmt e2e-deps bench clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,7 +14,11 @@ $(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-setup: $(STAMP)
+setup: $(STAMP) system-libs
+
+# Debian libraries for PDF documents (WeasyPrint); a quick check when all are present.
+system-libs:
+	scripts/install-system-libs
 
 run: setup
 	KAMFIT_DEBUG=true $(BIN)/kamfit migrate --noinput

@@ -106,6 +106,7 @@ def main() -> None:
             if not same:
                 sys.exit(1)
         bench_audits(client, org, user)
+        bench_profiles(client, org, user, sizes[500])
 
 
 def bench_audits(client: object, org: Organisation, user: User) -> None:
@@ -155,6 +156,107 @@ def bench_audits(client: object, org: Organisation, user: User) -> None:
     elapsed = (time.perf_counter() - start) * 1000
     print(f"\nitem_stats on 100,000 respondents x 89 questions: {elapsed:.1f} ms (numpy)")
     if len(set(counts)) != 1:
+        sys.exit(1)
+
+
+
+def bench_profiles(client: object, org: Organisation, user: User, big: object) -> None:
+    """Role profile pages by size, and weighting results by number of stakeholders (AHP)."""
+    import numpy as np
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from kamfit.domain import weighting
+    from kamfit.frameworks.models import FrameworkVersion, RoleElement
+    from kamfit.frameworks.services import publish_version
+    from kamfit.orgs.models import Membership, Role
+    from kamfit.profiles import services
+    from kamfit.profiles.models import Participant
+
+    shipped = FrameworkVersion.objects.get(framework__organisation__isnull=True, number=1)
+    big_version = publish_version(version=big.versions.get(number=1), user=user)  # type: ignore[attr-defined]
+    cases = {}
+    for label, version, chosen in (
+        ("1 element", shipped, ["risk"]),
+        ("16 elements", shipped, None),
+        ("500-comp. fw", big_version, None),
+    ):
+        keys = chosen or list(
+            RoleElement.objects.filter(version=version).values_list("key", flat=True)
+        )
+        cases[label] = services.create_profile(
+            organisation=org, user=user, framework_version=version, title=label, element_keys=keys
+        )
+    print("\nRole profile pages (draft, editor's view)\n")
+    header = (
+        f"{'profile':<14} {'reqs':>5} {'page':<16} {'median ms':>10} {'p95 ms':>8} {'queries':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    counts: dict[str, set[int]] = {}
+    for label, v in cases.items():
+        n = v.requirements.count()
+        for page in ("version", "jd"):
+            url = reverse(f"profiles:{page}", args=["bench", v.profile_id, v.number])
+            median, p95, count = measure(client, url)
+            counts.setdefault(page, set()).add(count)
+            print(f"{label:<14} {n:>5} {page:<16} {median:>10.1f} {p95:>8.1f} {count:>8}")
+    constant = all(len(c) == 1 for c in counts.values())
+    print(f"{'':<14} queries constant: {'yes' if constant else 'NO'}")
+
+    # AHP results with n stakeholders on a 21-requirement profile (Table 3 of the paper).
+    every = list(RoleElement.objects.filter(version=shipped).values_list("key", flat=True))
+    table3 = services.create_profile(
+        organisation=org, user=user, framework_version=shipped, title="Table 3", element_keys=every
+    )
+    keep = {"analytical", "networking", "knowledge", "influencing", "financially-aware",
+            "communication", "politically-astute", "vision-creativity", "strategic",
+            "trustworthy", "detail-management", "tenacious", "problem-solving", "drive",
+            "credibility-experience", "negotiation", "listening", "inquisitive",
+            "project-management", "delegation", "it-literacy"}  # fmt: skip
+    for r in table3.requirements.select_related("competency"):
+        if r.competency.key not in keep:
+            services.remove_requirement(table3, r.competency.key)
+    rng = np.random.default_rng(11)
+    print("\nWeighting results page, AHP, 21 requirements in 5 groups (53 pairs each)\n")
+    header = f"{'stakeholders':>12} {'median ms':>10} {'p95 ms':>8} {'queries':>8}"
+    print(header)
+    print("-" * len(header))
+    result_counts = []
+    user_model = get_user_model()
+    for n in (5, 50, 200):
+        exercise = services.open_exercise(
+            organisation=org, user=user, version=table3, title=f"bench {n}", method="ahp"
+        )
+        groups = services.exercise_groups(exercise)
+        people = user_model.objects.bulk_create(
+            user_model(username=f"ahp{n}-{i}") for i in range(n)
+        )
+        Membership.objects.bulk_create(
+            Membership(user=u, organisation=org, role=Role.ASSESSOR) for u in people
+        )
+        services.invite_participants(exercise, [(u, "other") for u in people])
+        truth = rng.dirichlet(np.ones(21))
+        for p in Participant.objects.filter(exercise=exercise):
+            answers: dict[str, dict[str, float]] = {}
+            blocks = [(g.key, [truth[i] for i in g.members]) for g in groups]
+            if len(groups) > 1:
+                blocks.append(
+                    (weighting.GROUPS_KEY, [sum(truth[i] for i in g.members) for g in groups])
+                )
+            for key, w in blocks:
+                answers[key] = {
+                    f"{i}-{j}": float(np.clip(w[i] / w[j] * rng.lognormal(0, 0.3), 1 / 9, 9))
+                    for i in range(len(w))
+                    for j in range(i + 1, len(w))
+                }
+            services.save_answers(p, answers, submit=True)
+        url = reverse("profiles:results", args=["bench", exercise.pk])
+        median, p95, count = measure(client, url)
+        result_counts.append(count)
+        print(f"{n:>12} {median:>10.1f} {p95:>8.1f} {count:>8}")
+    print(f"{'':>12} queries constant: {'yes' if len(set(result_counts)) == 1 else 'NO'}")
+    if not constant or len(set(result_counts)) != 1:
         sys.exit(1)
 
 

@@ -1266,19 +1266,53 @@ def ahp_exercise(
         raise ValidationError(problems)
     if len(judgements) == 0:
         raise _no_answers()
-    results: list[HierarchyResult] = []
     for k, answers in enumerate(judgements):
-        try:
-            results.append(hierarchy_priorities(n, groups, answers))
-        except ValidationError as exc:
-            problems += _prefixed(exc, f"respondents[{k}]")
+        problems += _judgement_problems(groups, answers, f"respondents[{k}].judgements")
     if problems:
         raise ValidationError(problems)
-    individual = [r.weights for r in results]
+    # Vectorised over respondents: one stack of matrices per group, solved in one call.
+    stacks = {
+        key: np.stack([pairwise_matrix(size, answers[key]) for answers in judgements])
+        for key, size in _matrix_sizes(groups).items()
+    }
+    solved = {key: _stack_priorities(stack) for key, stack in stacks.items()}
+    m = len(judgements)
+    group_weights = solved[GROUPS_KEY][0] if len(groups) > 1 else np.ones((m, 1))
+    weights = np.zeros((m, n), dtype=np.float64)
+    for g, group in enumerate(groups):
+        within = solved[group.key][0] if len(group.members) > 1 else np.ones((m, 1))
+        weights[:, list(group.members)] = group_weights[:, [g]] * within
+    weights /= weights.sum(axis=1, keepdims=True)
+    crs = np.max(np.stack([cr for _, cr in solved.values()]), axis=0) if solved else np.zeros(m)
+    # AIJ: the element-wise geometric mean of each stack, made exactly reciprocal.
+    group_matrices = {}
+    for key, stack in stacks.items():
+        mean = np.exp(np.log(stack).mean(axis=0))
+        upper = np.triu(mean, k=1)
+        group_matrices[key] = upper + np.triu(1 / mean, k=1).T + np.eye(mean.shape[0])
+    individual = [tuple(float(w) for w in row) for row in weights]
     return _result(
         "ahp",
         individual,
         [weights_to_ranks(w) for w in individual],
-        weights=aggregate_hierarchy(n, groups, judgements).weights,
-        consistency=[r.max_cr for r in results],
+        weights=_compose(n, groups, group_matrices).weights,
+        consistency=[float(cr) for cr in crs],
     )
+
+
+def _stack_priorities(stack: Floats) -> tuple[Floats, Floats]:
+    """Priorities (rows summing to 1) and consistency ratios of a stack of AHP matrices.
+
+    The same arithmetic as :func:`ahp_priorities`, for matrices already built by
+    :func:`pairwise_matrix` (so reciprocal by construction), solved in one batched call.
+    """
+    m, n, _ = stack.shape
+    eigenvalues, eigenvectors = np.linalg.eig(stack)
+    k = np.argmax(eigenvalues.real, axis=1)
+    rows = np.arange(m)
+    vectors = eigenvectors[rows, :, k].real
+    priorities: Floats = vectors / vectors.sum(axis=1, keepdims=True)
+    lambda_max = eigenvalues[rows, k].real
+    ci = np.maximum(0.0, (lambda_max - n) / (n - 1))
+    cr: Floats = ci / SAATY_RI[n] if n > 2 else np.zeros(m)
+    return priorities, cr

@@ -24,10 +24,20 @@ from kamfit.frameworks.models import (
 from kamfit.orgs.models import Membership, Organisation
 from kamfit.orgs.permissions import (
     EDIT_FRAMEWORK,
+    EDIT_PROFILE,
     MANAGE_AUDIT,
+    MANAGE_WEIGHTING,
     PUBLISH_FRAMEWORK,
+    PUBLISH_PROFILE,
     VIEW_AUDIT_RESULTS,
     may,
+)
+from kamfit.profiles.models import (
+    Participant,
+    Profile,
+    ProfileStatus,
+    ProfileVersion,
+    WeightingExercise,
 )
 
 if TYPE_CHECKING:
@@ -39,15 +49,21 @@ _RowT = TypeVar("_RowT", bound=VersionRow)
 
 __all__ = [
     "access_audit",
+    "access_exercise",
     "access_framework",
     "access_membership",
+    "access_own_participation",
     "access_own_response",
+    "access_profile",
+    "access_profile_version",
     "access_response_by_token",
     "access_version",
     "access_version_row",
     "list_audits",
+    "list_exercises",
     "list_frameworks",
     "list_memberships",
+    "list_profiles",
 ]
 
 
@@ -180,3 +196,96 @@ def access_response_by_token(token: str) -> Respondent:
     if respondent is None:
         raise Http404("This link is not valid")
     return respondent
+
+
+def list_profiles(org: Organisation) -> QuerySet[Profile]:
+    """Return the organisation's role profiles."""
+    return Profile.objects.filter(organisation=org)
+
+
+def access_profile(membership: Membership, pk: int | str, *, action: str = "view") -> Profile:
+    """Return a role profile the member may act on, or 404 / 403.
+
+    ``action`` is ``view``, ``edit`` (drafts, weights, exercises) or ``publish``.
+    """
+    try:
+        profile = (
+            list_profiles(membership.organisation).select_related("organisation").get(pk=int(pk))
+        )
+    except (Profile.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such profile") from None
+    if action == "view":
+        return profile
+    if action == "edit" and may(membership.role, EDIT_PROFILE):
+        return profile
+    if action == "publish" and may(membership.role, PUBLISH_PROFILE):
+        return profile
+    raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not {action} this.")
+
+
+def access_profile_version(
+    membership: Membership, profile_pk: int | str, number: int | str, *, action: str = "view"
+) -> ProfileVersion:
+    """Return a version of a profile the member may act on, or 404 / 403.
+
+    A draft answers 404 to those who may not edit profiles; editing needs a draft.
+    """
+    profile = access_profile(membership, profile_pk)
+    try:
+        version = (
+            ProfileVersion.objects.filter(profile=profile)
+            .select_related("profile__organisation", "framework_version__framework")
+            .get(number=int(number))
+        )
+    except (ProfileVersion.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such version") from None
+    if version.status == ProfileStatus.DRAFT and not may(membership.role, EDIT_PROFILE):
+        raise Http404("No such version")  # drafts exist only for those who may edit them
+    access_profile(membership, profile_pk, action=action)  # the role's permission: 403
+    if action in {"edit", "publish"} and version.status != ProfileStatus.DRAFT:
+        raise PermissionDenied("A published version never changes: start a new draft.")
+    return version
+
+
+def list_exercises(org: Organisation) -> QuerySet[WeightingExercise]:
+    """Return the organisation's weighting exercises."""
+    return WeightingExercise.objects.filter(organisation=org)
+
+
+def access_exercise(membership: Membership, pk: int | str) -> WeightingExercise:
+    """Return a weighting exercise the member may manage and read in full, or 404 / 403."""
+    try:
+        exercise = (
+            list_exercises(membership.organisation)
+            .select_related(
+                "organisation",
+                "profile_version__profile",
+                "profile_version__framework_version",
+                "adopted_into",
+            )
+            .get(pk=int(pk))
+        )
+    except (WeightingExercise.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such exercise") from None
+    if not may(membership.role, MANAGE_WEIGHTING):
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may not manage weighting exercises."
+        )
+    return exercise
+
+
+def access_own_participation(membership: Membership, exercise_pk: int | str) -> Participant:
+    """Return the member's own invitation to a weighting exercise, or 404."""
+    try:
+        return (
+            Participant.objects.filter(exercise__organisation=membership.organisation)
+            .filter(user_id=membership.user_id)
+            .select_related(
+                "exercise__organisation",
+                "exercise__profile_version__profile",
+                "exercise__profile_version__framework_version",
+            )
+            .get(exercise_id=int(exercise_pk))
+        )
+    except (Participant.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such exercise") from None

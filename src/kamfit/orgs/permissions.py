@@ -10,10 +10,14 @@ from kamfit.orgs.models import Role
 
 __all__ = [
     "EDIT_FRAMEWORK",
+    "EDIT_PROFILE",
     "MANAGE_AUDIT",
+    "MANAGE_WEIGHTING",
     "PUBLISH_FRAMEWORK",
+    "PUBLISH_PROFILE",
     "VIEW_AUDIT_RESULTS",
     "VIEW_FRAMEWORK",
+    "VIEW_PROFILE",
     "may",
 ]
 
@@ -24,6 +28,12 @@ PUBLISH_FRAMEWORK = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR})
 MANAGE_AUDIT = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
 # Aggregated results (never individual answers); line managers may read them too.
 VIEW_AUDIT_RESULTS = MANAGE_AUDIT | {Role.MANAGER}
+# Role profiles: everyone reads published ones (a KAM may read the job description of
+# their position); drafts and weighting exercises belong to those who shape profiles.
+VIEW_PROFILE = frozenset(Role)
+EDIT_PROFILE = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
+PUBLISH_PROFILE = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR})
+MANAGE_WEIGHTING = EDIT_PROFILE
 
 
 def may(role: str | None, permission: frozenset[Role]) -> bool:

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "kamfit.orgs",
     "kamfit.frameworks",
     "kamfit.audits",
+    "kamfit.profiles",
     "kamfit.api",
 ]
 

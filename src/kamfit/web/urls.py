@@ -22,6 +22,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("o/<slug:org>/frameworks/", include("kamfit.frameworks.urls")),
     path("o/<slug:org>/audits/", include("kamfit.audits.urls")),
+    path("o/<slug:org>/profiles/", include("kamfit.profiles.urls")),
     path("r/<str:token>/", audit_views.respond_link, name="audit_link"),
     path("api/v1/", include("kamfit.api.urls")),
     path("admin/", admin.site.urls),

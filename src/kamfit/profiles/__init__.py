@@ -1,0 +1,1 @@
+"""KAM role profiles: positions on a published framework version, weights and exercises."""
