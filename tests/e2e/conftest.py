@@ -58,9 +58,12 @@ def _purge_published_versions_before_flush(transactional_db: None) -> Iterator[N
     from kamfit.audits.models import Audit
     from kamfit.frameworks.models import Framework
     from kamfit.frameworks.services import unfrozen
+    from kamfit.profiles.models import Profile, WeightingExercise
 
     Audit.objects.all().delete()  # an audit protects the framework version it names
     with unfrozen("test teardown"):
+        WeightingExercise.objects.all().delete()  # an exercise protects the version it weighs
+        Profile.objects.all().delete()  # a profile version protects its framework version
         while Framework.objects.exists():  # copies first: a parent version is protected
             Framework.objects.exclude(
                 pk__in=Framework.objects.filter(versions__copies__isnull=False).values("pk")
