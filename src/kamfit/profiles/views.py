@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
@@ -330,12 +331,27 @@ def job_description(
         )
     if fmt not in FORMATS:
         raise Http404("No such format")
-    if fmt == "md":
-        body, media = dp.render_markdown(jd).encode(), "text/markdown; charset=utf-8"
-    elif fmt == "pdf":
-        body, media = documents.render_pdf(jd), documents.PDF_MEDIA_TYPE
-    else:
-        body, media = documents.render_docx(jd), documents.DOCX_MEDIA_TYPE
+    media = {
+        "md": "text/markdown; charset=utf-8",
+        "pdf": documents.PDF_MEDIA_TYPE,
+        "docx": documents.DOCX_MEDIA_TYPE,
+    }[fmt]
+    # A published version never changes: render its documents once (a large PDF takes ~1 s).
+    key = (
+        f"kamfit:jd:{version.pk}:{version.published_at:%Y%m%d%H%M%S%f}:{fmt}"
+        if version.is_published and version.published_at
+        else None
+    )
+    body = cache.get(key) if key else None
+    if body is None:
+        if fmt == "md":
+            body = dp.render_markdown(jd).encode()
+        elif fmt == "pdf":
+            body = documents.render_pdf(jd)
+        else:
+            body = documents.render_docx(jd)
+        if key:
+            cache.set(key, body, timeout=24 * 3600)
     response = HttpResponse(body, content_type=media)
     filename = documents.document_filename(jd, fmt)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

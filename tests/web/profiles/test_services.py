@@ -264,3 +264,21 @@ def test_detail_loads_in_constant_queries(
         fresh = ProfileVersion.objects.select_related("framework_version").get(pk=v.pk)
         with django_assert_num_queries(8):
             get_profile_detail(fresh)
+
+
+def test_changing_only_levels_keeps_the_adopted_record(personas: Personas) -> None:
+    v, exercise = _exercise(personas.a, Method.POINTS)
+    keys = [i["key"] for i in exercise.items]
+    for p in Participant.objects.filter(exercise=exercise):
+        services.save_answers(p, {k: 100 / len(keys) for k in keys}, submit=True)
+    draft = services.adopt_consensus(exercise, None)
+    reqs = included(draft)
+    services.update_requirements(draft, {k: (5, r.weight) for k, r in reqs.items()})
+    draft.refresh_from_db()
+    assert draft.weights_origin == WeightsOrigin.EXERCISE  # levels only: still adopted
+    weights = [r.weight for r in reqs.values()]
+    weights[0], weights[1] = weights[0] + 1, weights[1] - 1
+    services.update_requirements(draft, {k: (5, w) for k, w in zip(reqs, weights, strict=True)})
+    draft.refresh_from_db()
+    assert draft.weights_origin == WeightsOrigin.MANUAL
+    assert weights_source(draft).endswith("then adjusted by hand")
