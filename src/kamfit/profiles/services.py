@@ -49,6 +49,7 @@ __all__ = [
     "create_profile",
     "equalise_weights",
     "invite_participants",
+    "move_to_framework_version",
     "open_exercise",
     "publish_version",
     "remove_participant",
@@ -133,6 +134,7 @@ def _equal_weights(n: int) -> list[float]:
 def _reweigh(version: ProfileVersion, requirements: list[Requirement]) -> None:
     """Keep included weights summing to 100 after the set of requirements changed."""
     included = [r for r in requirements if r.included]
+    before = {r.pk: r.weight for r in included}
     if version.weights_origin == WeightsOrigin.EQUAL or not included:
         for r, w in zip(included, _equal_weights(len(included)), strict=True):
             r.weight = w
@@ -144,7 +146,8 @@ def _reweigh(version: ProfileVersion, requirements: list[Requirement]) -> None:
         else:
             for r in included:
                 r.weight = round(r.weight * 100 / total, 4)
-        if version.weights_origin == WeightsOrigin.EXERCISE:
+        changed = any(abs(r.weight - before.get(r.pk, -1.0)) > 1e-6 for r in included)
+        if changed and version.weights_origin == WeightsOrigin.EXERCISE:
             version.weights_note = {**version.weights_note, "adjusted": True}
             version.weights_origin = WeightsOrigin.MANUAL
             version.save(update_fields=["weights_origin", "weights_note"])
@@ -511,6 +514,61 @@ def start_new_draft(profile: Profile, user: User | None) -> ProfileVersion:
         for r in Requirement.objects.filter(version=latest)
     )
     return new
+
+
+@transaction.atomic
+def move_to_framework_version(version: ProfileVersion, target: FrameworkVersion) -> list[str]:
+    """Move a draft onto a newer published version of its framework; return what changed.
+
+    Elements and competencies are matched by key. Elements the new version lacks leave
+    the scope; requirements whose competency it lacks leave the profile; levels and
+    weights of the others stay (weights rescaled to 100 if some left).
+    """
+    _require_draft(version)
+    current = version.framework_version
+    if target.framework_id != current.framework_id or not target.is_published:
+        raise _invalid("framework_version", "choose a published version of the same framework")
+    if target.number <= current.number:
+        raise _invalid("framework_version", f"v{target.number} is not newer than v{current.number}")
+    scope_keys = list(
+        ProfileElement.objects.filter(version=version).values_list("element__key", flat=True)
+    )
+    elements = {e.key: e for e in RoleElement.objects.filter(version=target, key__in=scope_keys)}
+    if not elements:
+        raise _invalid("elements", f"none of the elements in scope exists in v{target.number}")
+    requirements = list(Requirement.objects.filter(version=version).select_related("competency"))
+    competencies = {
+        c.key: c
+        for c in Competency.objects.filter(
+            version=target, key__in=[r.competency.key for r in requirements]
+        )
+    }
+    gone_elements = [k for k in scope_keys if k not in elements]
+    gone = [r for r in requirements if r.competency.key not in competencies]
+    ProfileElement.objects.filter(version=version).delete()
+    ProfileElement.objects.bulk_create(
+        ProfileElement(version=version, element=e) for e in elements.values()
+    )
+    Requirement.objects.filter(pk__in=[r.pk for r in gone]).delete()
+    kept = [r for r in requirements if r.competency.key in competencies]
+    for r in kept:
+        r.competency = competencies[r.competency.key]
+    Requirement.objects.bulk_update(kept, ["competency"])
+    top = max(lvl.level for lvl in get_scale(target))
+    for r in kept:
+        r.required_level = min(r.required_level, top)
+    Requirement.objects.bulk_update(kept, ["required_level"])
+    version.framework_version = target
+    version.save(update_fields=["framework_version"])
+    notes = [f"now on {target.title} v{target.number}"]
+    if gone_elements:
+        notes.append(f"elements no longer in the framework left the scope: {gone_elements}")
+    if gone:
+        names = [r.competency.name for r in gone]
+        notes.append(f"requirements no longer in the catalogue left the profile: {names}")
+    # Competencies the new version cites at the same elements join, as with a scope change.
+    notes += set_scope(version, list(elements))
+    return notes
 
 
 # Weighting exercises -------------------------------------------------------------------

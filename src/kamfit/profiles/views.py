@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import profiles as dp
-from kamfit.domain.errors import NotPermitted, ValidationError
+from kamfit.domain.errors import NotPermitted, Problem, ValidationError
 from kamfit.frameworks.models import FrameworkVersion, VersionStatus
 from kamfit.frameworks.queries import get_version_rows
 from kamfit.orgs.access import (
@@ -174,6 +175,17 @@ def profile_latest(request: HttpRequest, m: Membership, pk: int) -> HttpResponse
     return redirect(_url("profiles:version", m, profile.pk, version.number))
 
 
+def _newer_framework_versions(version: ProfileVersion) -> dict[str, FrameworkVersion]:
+    """Published versions of the profile's framework newer than the one it is on."""
+    fv = version.framework_version
+    return {
+        str(v.pk): v
+        for v in FrameworkVersion.objects.filter(
+            framework_id=fv.framework_id, status=VersionStatus.PUBLISHED, number__gt=fv.number
+        ).order_by("number")
+    }
+
+
 def _version_context(m: Membership, version: ProfileVersion) -> dict[str, Any]:
     detail = get_profile_detail(version)
     versions = list(ProfileVersion.objects.filter(profile_id=version.profile_id).order_by("number"))
@@ -206,6 +218,7 @@ def _version_context(m: Membership, version: ProfileVersion) -> dict[str, Any]:
         "weights_source": weights_source(version),
         "exercises": exercises,
         "scale": detail.scale,
+        "newer": list(_newer_framework_versions(version).values()) if editable else [],
     }
 
 
@@ -216,14 +229,67 @@ def version_page(request: HttpRequest, m: Membership, pk: int, number: int) -> H
     return render(request, "profiles/version.html", _version_context(m, version))
 
 
-EDIT_ACTIONS = {
-    "details",
-    "scope",
-    "requirements",
-    "equalise",
-    "add",
-    "remove",
-    "time",
+def _edit_details(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    services.update_details(
+        version, title=post.get("title", ""), summary=post.get("summary", ""),
+        note=post.get("note", ""),
+    )  # fmt: skip
+    messages.success(request, "Saved the title and summary.")
+
+
+def _edit_scope(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    for note in services.set_scope(version, post.getlist("elements")):
+        messages.info(request, note)
+    messages.success(request, "Saved the role elements in scope.")
+
+
+def _edit_requirements(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    keys = post.getlist("key")
+    changes = {k: (post.get(f"level-{k}", ""), post.get(f"weight-{k}", "")) for k in keys}
+    services.update_requirements(version, changes)
+    messages.success(request, "Saved the required levels and weights.")
+
+
+def _edit_equalise(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    services.equalise_weights(version)
+    messages.success(request, "Every requirement now has the same weight.")
+
+
+def _edit_add(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    requirement = services.add_requirement(version, post.get("competency", ""))
+    messages.success(request, f"Added {requirement.competency.name}.")
+
+
+def _edit_remove(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    services.remove_requirement(version, post.get("competency", ""))
+    messages.success(request, "Removed the requirement.")
+
+
+def _edit_time(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    shares = {a.key: post.get(f"time-{a.key}", "0") or "0" for a in dp.ACTIVITY_AREAS}
+    limit = post.get("selling_limit")
+    for warning in services.set_time_allocation(version, shares, selling_limit=limit):
+        messages.warning(request, warning)
+    messages.success(request, "Saved the time allocation.")
+
+
+def _edit_move(request: HttpRequest, version: ProfileVersion, post: QueryDict) -> None:
+    target = _newer_framework_versions(version).get(post.get("framework_version", ""))
+    if target is None:
+        raise ValidationError([Problem("framework_version", "choose a newer published version")])
+    for note in services.move_to_framework_version(version, target):
+        messages.info(request, note)
+
+
+EDIT_ACTIONS: dict[str, Callable[[HttpRequest, ProfileVersion, QueryDict], None]] = {
+    "details": _edit_details,
+    "scope": _edit_scope,
+    "requirements": _edit_requirements,
+    "equalise": _edit_equalise,
+    "add": _edit_add,
+    "remove": _edit_remove,
+    "time": _edit_time,
+    "move": _edit_move,
 }
 
 
@@ -233,44 +299,12 @@ def version_edit(request: HttpRequest, m: Membership, pk: int, number: int) -> H
     """Apply one change to a draft; the form names it in ``action``."""
     version = access_profile_version(m, pk, number, action="edit")
     action = request.POST.get("action", "")
-    if action not in EDIT_ACTIONS:
+    edit = EDIT_ACTIONS.get(action)
+    if edit is None:
         messages.error(request, f"action: unknown change {action!r}")
         return redirect(version.get_absolute_url())
-    post = request.POST
     try:
-        if action == "details":
-            services.update_details(
-                version,
-                title=post.get("title", ""),
-                summary=post.get("summary", ""),
-                note=post.get("note", ""),
-            )
-            messages.success(request, "Saved the title and summary.")
-        elif action == "scope":
-            for note in services.set_scope(version, post.getlist("elements")):
-                messages.info(request, note)
-            messages.success(request, "Saved the role elements in scope.")
-        elif action == "requirements":
-            keys = post.getlist("key")
-            changes = {k: (post.get(f"level-{k}", ""), post.get(f"weight-{k}", "")) for k in keys}
-            services.update_requirements(version, changes)
-            messages.success(request, "Saved the required levels and weights.")
-        elif action == "equalise":
-            services.equalise_weights(version)
-            messages.success(request, "Every requirement now has the same weight.")
-        elif action == "add":
-            requirement = services.add_requirement(version, post.get("competency", ""))
-            messages.success(request, f"Added {requirement.competency.name}.")
-        elif action == "remove":
-            services.remove_requirement(version, post.get("competency", ""))
-            messages.success(request, "Removed the requirement.")
-        else:
-            shares = {a.key: post.get(f"time-{a.key}", "0") or "0" for a in dp.ACTIVITY_AREAS}
-            for warning in services.set_time_allocation(
-                version, shares, selling_limit=post.get("selling_limit")
-            ):
-                messages.warning(request, warning)
-            messages.success(request, "Saved the time allocation.")
+        edit(request, version, request.POST)
     except (ValidationError, NotPermitted) as exc:
         error_messages(request, exc)
     anchor = {"requirements": "#requirements", "time": "#time", "scope": "#scope"}.get(action, "")

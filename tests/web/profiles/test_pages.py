@@ -289,3 +289,23 @@ def test_pages_issue_a_constant_number_of_queries(personas: Personas) -> None:
         services.save_answers(p, {k: 100 / len(keys_) for k in keys_}, submit=True)
     assert _count(c, results) == few
     assert Profile.objects.filter(organisation=a.org).count() == 7
+
+
+def test_draft_offers_a_newer_framework_version(personas: Personas) -> None:
+    from kamfit.frameworks.services import publish_version
+
+    a = personas.a
+    v = make(a, ("risk", "credibility"))
+    url = vurl(v)
+    assert "A newer version of the framework" not in a.client(Role.HR).get(url).content.decode()
+    v2 = publish_version(version=a.draft, user=None)
+    page = a.client(Role.HR).get(url).content.decode()
+    assert "A newer version of the framework" in page
+    r = a.client(Role.HR).post(vurl(v, "edit"), {"action": "move", "framework_version": v2.pk})
+    assert r.status_code == 302
+    assert ProfileVersion.objects.get(pk=v.pk).framework_version_id == v2.pk
+    other = make(personas.b, ("risk",))  # another organisation's framework version: refused
+    r = a.client(Role.HR).post(
+        vurl(v, "edit"), {"action": "move", "framework_version": other.framework_version_id}
+    )
+    assert ProfileVersion.objects.get(pk=v.pk).framework_version_id == v2.pk

@@ -8,7 +8,7 @@ import pytest
 from django.db import DatabaseError, transaction
 
 from kamfit.domain.errors import NotPermitted, ValidationError
-from kamfit.frameworks.models import Competency
+from kamfit.frameworks.models import Competency, FrameworkVersion
 from kamfit.orgs.models import Role
 from kamfit.profiles import services
 from kamfit.profiles.models import (
@@ -267,7 +267,7 @@ def test_detail_loads_in_constant_queries(
 
 
 def test_changing_only_levels_keeps_the_adopted_record(personas: Personas) -> None:
-    v, exercise = _exercise(personas.a, Method.POINTS)
+    _, exercise = _exercise(personas.a, Method.POINTS)
     keys = [i["key"] for i in exercise.items]
     for p in Participant.objects.filter(exercise=exercise):
         services.save_answers(p, {k: 100 / len(keys) for k in keys}, submit=True)
@@ -282,3 +282,41 @@ def test_changing_only_levels_keeps_the_adopted_record(personas: Personas) -> No
     draft.refresh_from_db()
     assert draft.weights_origin == WeightsOrigin.MANUAL
     assert weights_source(draft).endswith("then adjusted by hand")
+
+
+def test_draft_moves_onto_a_newer_framework_version(personas: Personas) -> None:
+    from kamfit.frameworks import services as fws
+    from kamfit.frameworks.models import RoleElement
+
+    a = personas.a
+    v = make_profile(a, ("credibility", "risk"))
+    keys = sorted(included(v))
+    weights = [100 - 3 * (len(keys) - 1)] + [3] * (len(keys) - 1)
+    services.update_requirements(v, {k: (5, w) for k, w in zip(keys, weights, strict=True)})
+    # Framework v2 drops one competency cited at these elements and the element "risk".
+    dropped = keys[-1]
+    fws.delete_row(row=Competency.objects.get(version=a.draft, key=dropped))
+    fws.delete_row(row=RoleElement.objects.get(version=a.draft, key="risk"))
+    v2 = fws.publish_version(version=a.draft, user=None)
+    with pytest.raises(ValidationError, match="not newer"):
+        services.move_to_framework_version(v, a.published)
+    notes = services.move_to_framework_version(v, v2)
+    v.refresh_from_db()
+    assert v.framework_version_id == v2.pk
+    assert any("risk" in n for n in notes) and any("left the profile" in n for n in notes)
+    now = included(v)
+    assert dropped not in now
+    assert all(r.competency.version_id == v2.pk for r in now.values())
+    # What v2 cites at credibility, plus what stayed of v1's (risk is gone from the scope).
+    assert set(now) == cited_keys_in(v2, ("credibility",))
+    assert now[keys[0]].required_level == 5  # levels carried over
+    assert abs(sum(r.weight for r in now.values()) - 100) < 1e-3
+    services.publish_version(v, None)  # and it is publishable
+
+
+def cited_keys_in(version: FrameworkVersion, elements: tuple[str, ...]) -> set[str]:
+    return set(
+        Competency.objects.filter(
+            version=version, citations__element__key__in=elements
+        ).values_list("key", flat=True)
+    )
