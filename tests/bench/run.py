@@ -159,7 +159,6 @@ def bench_audits(client: object, org: Organisation, user: User) -> None:
         sys.exit(1)
 
 
-
 def bench_profiles(client: object, org: Organisation, user: User, big: object) -> None:
     """Role profile pages by size, and weighting results by number of stakeholders (AHP)."""
     import numpy as np

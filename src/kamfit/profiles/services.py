@@ -9,6 +9,7 @@ naming the field, and an action the state forbids raises
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -730,16 +731,39 @@ def answers_to_domain(
                 problems += exc.problems
         if problems:
             raise ValidationError(problems)
-        if check and exercise.method == Method.POINTS:
-            weighting.points_weights(values, total=exercise.total_points)
-        elif check:
-            weighting.ranking_weights(values)
+        try:
+            if check and exercise.method == Method.POINTS:
+                weighting.points_weights(values, total=exercise.total_points)
+            elif check:
+                weighting.ranking_weights(values)
+        except ValidationError as exc:
+            raise _as_answers(exc, keys) from None
         return values
     groups = exercise_groups(exercise)
     judgements = {key: _parse_pairs(value, f"answers.{key}") for key, value in answers.items()}
     if check:
-        weighting.hierarchy_priorities(len(keys), groups, judgements)
+        try:
+            weighting.hierarchy_priorities(len(keys), groups, judgements)
+        except ValidationError as exc:
+            raise _as_answers(exc, keys) from None
     return judgements
+
+
+def _as_answers(exc: ValidationError, keys: Sequence[str]) -> ValidationError:
+    """Name the domain's problems as the fields of the answer form / API ("answers.…")."""
+    problems = []
+    for p in exc.problems:
+        location = p.location
+        if m := re.fullmatch(r"(?:points|ranks)\[(\d+)\]", location):
+            location = f"answers.{keys[int(m.group(1))]}"
+        elif location in {"points", "ranks"}:
+            location = "answers"
+        elif m := re.fullmatch(r"judgements\.([\w-]+)\[(\d+), ?(\d+)\]", location):
+            location = f"answers.{m.group(1)}.{m.group(2)}-{m.group(3)}"
+        elif location.startswith("judgements"):
+            location = "answers" + location.removeprefix("judgements")
+        problems.append(Problem(location, p.message))
+    return ValidationError(problems)
 
 
 def _validate_partial(exercise: WeightingExercise, answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -320,3 +320,20 @@ def cited_keys_in(version: FrameworkVersion, elements: tuple[str, ...]) -> set[s
             version=version, citations__element__key__in=elements
         ).values_list("key", flat=True)
     )
+
+
+def test_refused_answers_are_named_as_answer_fields(personas: Personas) -> None:
+    _, exercise = _exercise(personas.a, Method.POINTS)
+    keys = [i["key"] for i in exercise.items]
+    p = Participant.objects.filter(exercise=exercise).first()
+    assert p is not None
+    with pytest.raises(ValidationError) as caught:
+        services.save_answers(p, {k: -1 if i == 0 else 1 for i, k in enumerate(keys)}, submit=True)
+    assert next(x.location for x in caught.value.problems) == f"answers.{keys[0]}"
+    _, ahp = _exercise(personas.b, Method.AHP)
+    q = Participant.objects.filter(exercise=ahp).first()
+    assert q is not None
+    group = ahp.groups[0]["key"]
+    with pytest.raises(ValidationError) as caught:
+        services.save_answers(q, {group: {"0-1": 3}}, submit=True)
+    assert all(x.location.startswith("answers") for x in caught.value.problems)
