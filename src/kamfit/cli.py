@@ -20,6 +20,7 @@ from rich.tree import Tree
 from kamfit.audits.cli import audit_app
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid, KamfitError
+from kamfit.profiles.cli import profile_app
 from kamfit.terminal import err, fail, out, setup_django
 
 app = typer.Typer(
@@ -35,8 +36,9 @@ framework_app = typer.Typer(
 )
 app.add_typer(framework_app, name="framework")
 app.add_typer(audit_app, name="audit")
+app.add_typer(profile_app, name="profile")
 
-KAMFIT_COMMANDS = {"framework", "audit", "demo", "serve", "--help", "-h"}
+KAMFIT_COMMANDS = {"framework", "audit", "profile", "demo", "serve", "--help", "-h"}
 
 
 class Format(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from kamfit.api import audits, views
+from kamfit.api import audits, profiles, views
 
 app_name = "api"
 
@@ -13,6 +13,9 @@ ORG = "organisations/<slug:org>/"
 FW = ORG + "frameworks/<int:pk>/"
 V = FW + "versions/<int:number>/"
 AUDIT = ORG + "audits/<int:pk>/"
+PROFILE = ORG + "profiles/<int:pk>/"
+PV = PROFILE + "versions/<int:number>/"
+EXERCISE = ORG + "weighting-exercises/<int:pk>/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -34,4 +37,23 @@ urlpatterns = [
     path(AUDIT + "close/", audits.AuditClose.as_view(), name="audit-close"),
     path(AUDIT + "repeat/", audits.AuditRepeat.as_view(), name="audit-repeat"),
     path(AUDIT + "my-response/", audits.MyResponse.as_view(), name="audit-my-response"),
+    path(ORG + "profiles/", profiles.ProfileList.as_view(), name="profiles"),
+    path(ORG + "profiles/compare/", profiles.ProfileCompare.as_view(), name="profile-compare"),
+    path(PROFILE, profiles.ProfileDetailView.as_view(), name="profile"),
+    path(PROFILE + "drafts/", profiles.ProfileDrafts.as_view(), name="profile-drafts"),
+    path(PV, profiles.VersionDetail.as_view(), name="profile-version"),
+    path(PV + "publish/", profiles.VersionPublish.as_view(), name="profile-version-publish"),
+    path(PV + "job-description/", profiles.JobDescription.as_view(), name="job-description"),
+    path(ORG + "weighting-exercises/", profiles.ExerciseList.as_view(), name="exercises"),
+    path(ORG + "weighting-exercises/mine/", profiles.MyExercises.as_view(), name="exercises-mine"),
+    path(EXERCISE, profiles.ExerciseDetail.as_view(), name="exercise"),
+    path(
+        EXERCISE + "participants/",
+        profiles.ExerciseParticipants.as_view(),
+        name="exercise-participants",
+    ),
+    path(EXERCISE + "close/", profiles.ExerciseClose.as_view(), name="exercise-close"),
+    path(EXERCISE + "results/", profiles.ExerciseResultsView.as_view(), name="exercise-results"),
+    path(EXERCISE + "adopt/", profiles.ExerciseAdopt.as_view(), name="exercise-adopt"),
+    path(EXERCISE + "my-answers/", profiles.MyAnswers.as_view(), name="exercise-my-answers"),
 ]
