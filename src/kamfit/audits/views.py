@@ -37,18 +37,7 @@ from kamfit.orgs.access import (
 from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import MANAGE_AUDIT, VIEW_AUDIT_RESULTS, may
-
-
-def _url(name: str, m: Membership, *args: object) -> str:
-    return reverse(name, args=[m.organisation.slug, *args])
-
-
-def _error_messages(request: HttpRequest, exc: ValidationError | NotPermitted) -> None:
-    if isinstance(exc, ValidationError):
-        for problem in exc.problems:
-            messages.error(request, str(problem))
-    else:
-        messages.error(request, str(exc))
+from kamfit.web.pages import org_url, show_problems
 
 
 @require_GET
@@ -108,12 +97,12 @@ def audit_new(request: HttpRequest, m: Membership) -> HttpResponse:
             )
         except (ValidationError, ValueError) as exc:
             if isinstance(exc, ValidationError):
-                _error_messages(request, exc)
+                show_problems(request, exc)
             else:
                 messages.error(request, "min_group_size: a whole number is needed")
         else:
             messages.success(request, f"Opened “{audit.title}”. Now invite respondents.")
-            return redirect(_url("audits:detail", m, audit.pk))
+            return redirect(org_url("audits:detail", m, audit.pk))
     rows = get_version_rows(version) if version is not None else None
     return render(
         request,
@@ -187,10 +176,10 @@ def invite(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
             link = request.build_absolute_uri(reverse("audit_link", args=[token]))
             request.session["kamfit_new_link"] = {"name": respondent.name, "link": link}
     except (ValidationError, NotPermitted) as exc:
-        _error_messages(request, exc)
+        show_problems(request, exc)
     except (ValueError, Respondent.DoesNotExist):
         messages.error(request, "unknown member or respondent")
-    return redirect(_url("audits:detail", m, audit.pk))
+    return redirect(org_url("audits:detail", m, audit.pk))
 
 
 @require_POST
@@ -201,8 +190,8 @@ def close(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
         services.close_audit(audit=audit)
         messages.success(request, "The audit is closed. Results stay available.")
     except NotPermitted as exc:
-        _error_messages(request, exc)
-    return redirect(_url("audits:detail", m, audit.pk))
+        show_problems(request, exc)
+    return redirect(org_url("audits:detail", m, audit.pk))
 
 
 @require_POST
@@ -211,7 +200,7 @@ def repeat(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     audit = access_audit(m, pk, action="manage")
     new = services.repeat_audit(audit=audit, user=m.user, title=request.POST.get("title") or None)
     messages.success(request, f"Opened “{new.title}”. Its results will show the change per item.")
-    return redirect(_url("audits:detail", m, new.pk))
+    return redirect(org_url("audits:detail", m, new.pk))
 
 
 @require_GET
@@ -250,7 +239,7 @@ def _respond(
         try:
             services.save_answers(respondent=respondent, answers=answers, submit=submit)
         except (ValidationError, NotPermitted) as exc:
-            _error_messages(request, exc)
+            show_problems(request, exc)
         else:
             messages.success(
                 request, "Thank you: your answers are submitted." if submit else "Answers saved."
@@ -285,7 +274,7 @@ def _respond(
 @org_view
 def respond(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     respondent = access_own_response(m, pk)
-    return _respond(request, respondent, _url("audits:respond", m, pk), m)
+    return _respond(request, respondent, org_url("audits:respond", m, pk), m)
 
 
 @require_http_methods(["GET", "POST"])

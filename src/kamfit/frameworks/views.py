@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -42,6 +41,7 @@ from kamfit.orgs.access import (
 from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import EDIT_FRAMEWORK, PUBLISH_FRAMEWORK, may
+from kamfit.web.pages import org_url
 
 EXPORT_TYPES = {
     "yaml": ("application/yaml; charset=utf-8", "yaml"),
@@ -111,11 +111,7 @@ def framework_detail(request: HttpRequest, m: Membership, pk: int) -> HttpRespon
     if not candidates:
         raise Http404("This framework has no version you may see")
     chosen = candidates[-1]
-    return redirect(_url("frameworks:version", m, framework.pk, chosen.number))
-
-
-def _url(name: str, m: Membership, *args: object) -> str:
-    return reverse(name, args=[m.organisation.slug, *args])
+    return redirect(org_url("frameworks:version", m, framework.pk, chosen.number))
 
 
 @require_GET
@@ -212,7 +208,7 @@ def _save_scale(request: HttpRequest, m: Membership, pk: int, number: int) -> Ht
             messages.error(request, forms.scale_problem_text(problem))
         return _scale_page(request, m, version, form, status=400)
     messages.success(request, "Reset to kamfit’s default scale." if reset else "Saved the scale.")
-    return redirect(_url("frameworks:scale", m, pk, number))
+    return redirect(org_url("frameworks:scale", m, pk, number))
 
 
 def _scale_page(
@@ -277,7 +273,7 @@ def copy(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
         organisation=m.organisation, user=m.user, source=version, title=title or None
     )
     messages.success(request, f"Copied “{version.framework.title}” v{version.number}.")
-    return redirect(_url("frameworks:version", m, framework.pk, 1))
+    return redirect(org_url("frameworks:version", m, framework.pk, 1))
 
 
 @require_POST
@@ -288,11 +284,11 @@ def create_blank(request: HttpRequest, m: Membership) -> HttpResponse:
     form = forms.BlankFrameworkForm(request.POST)
     if not form.is_valid() or not form.cleaned_data["title"]:
         messages.error(request, "Give the new framework a title.")
-        return redirect(_url("frameworks:list", m))
+        return redirect(org_url("frameworks:list", m))
     framework = services.create_blank_framework(
         organisation=m.organisation, user=m.user, title=form.cleaned_data["title"]
     )
-    return redirect(_url("frameworks:version", m, framework.pk, 1))
+    return redirect(org_url("frameworks:version", m, framework.pk, 1))
 
 
 @require_POST
@@ -310,7 +306,7 @@ def import_file(request: HttpRequest, m: Membership) -> HttpResponse:
         else:
             framework = services.import_framework(organisation=m.organisation, user=m.user, doc=doc)
             messages.success(request, f"Imported “{framework.title}” as a draft.")
-            return redirect(_url("frameworks:version", m, framework.pk, 1))
+            return redirect(org_url("frameworks:version", m, framework.pk, 1))
     else:
         problems = [f"{name}: {err}" for name, errs in form.errors.items() for err in errs]
     return render(
@@ -336,7 +332,7 @@ def publish(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpRe
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Published version {version.number}. It will never change.")
-    return redirect(_url("frameworks:version", m, pk, number))
+    return redirect(org_url("frameworks:version", m, pk, number))
 
 
 @require_POST
@@ -347,8 +343,8 @@ def new_draft(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
         version = services.start_new_draft(framework=framework, user=m.user)
     except NotPermitted as exc:
         messages.error(request, str(exc))
-        return redirect(_url("frameworks:detail", m, pk))
-    return redirect(_url("frameworks:version", m, pk, version.number))
+        return redirect(org_url("frameworks:detail", m, pk))
+    return redirect(org_url("frameworks:version", m, pk, version.number))
 
 
 # Editing ---------------------------------------------------------------------
@@ -481,5 +477,5 @@ def _back(request: HttpRequest, m: Membership, version: FrameworkVersion) -> Htt
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        target = _url("frameworks:version", m, version.framework_id, version.number)
+        target = org_url("frameworks:version", m, version.framework_id, version.number)
     return HttpResponseRedirect(target)

@@ -10,7 +10,6 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import weighting
@@ -27,7 +26,7 @@ from kamfit.orgs.permissions import MANAGE_WEIGHTING, may
 from kamfit.profiles import services
 from kamfit.profiles.models import Function, Method, WeightingExercise
 from kamfit.profiles.queries import ExerciseResults, get_exercise_results
-from kamfit.profiles.views import error_messages
+from kamfit.web.pages import org_url, show_problems
 
 # Saaty's verbal scale; intermediate values are allowed too.
 SAATY_WORDS = {
@@ -37,10 +36,6 @@ SAATY_WORDS = {
     7: "very strongly",
     9: "extremely",
 }
-
-
-def _url(name: str, m: Membership, *args: object) -> str:
-    return reverse(name, args=[m.organisation.slug, *args])
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,10 +60,10 @@ def exercise_new(request: HttpRequest, m: Membership, pk: int, number: int) -> H
                 total_points=request.POST.get("total_points") or 100,
             )
         except ValidationError as exc:
-            error_messages(request, exc)
+            show_problems(request, exc)
         else:
             messages.success(request, f"Opened “{exercise.title}”. Now invite the stakeholders.")
-            return redirect(_url("profiles:exercise", m, exercise.pk))
+            return redirect(org_url("profiles:exercise", m, exercise.pk))
     return render(
         request,
         "profiles/exercise_new.html",
@@ -135,10 +130,10 @@ def exercise_invite(request: HttpRequest, m: Membership, pk: int) -> HttpRespons
             services.invite_participants(exercise, [(user, request.POST.get("function", ""))])
             messages.success(request, f"Invited {user.get_username()}.")
     except (ValidationError, NotPermitted) as exc:
-        error_messages(request, exc)
+        show_problems(request, exc)
     except ValueError:
         messages.error(request, "user: choose a member of this organisation")
-    return redirect(_url("profiles:exercise", m, exercise.pk))
+    return redirect(org_url("profiles:exercise", m, exercise.pk))
 
 
 @require_POST
@@ -148,10 +143,10 @@ def exercise_close(request: HttpRequest, m: Membership, pk: int) -> HttpResponse
     try:
         services.close_exercise(exercise)
     except NotPermitted as exc:
-        error_messages(request, exc)
+        show_problems(request, exc)
     else:
         messages.success(request, "Closed the exercise: no more answers.")
-    return redirect(_url("profiles:exercise", m, exercise.pk))
+    return redirect(org_url("profiles:exercise", m, exercise.pk))
 
 
 @require_POST
@@ -162,8 +157,8 @@ def exercise_adopt(request: HttpRequest, m: Membership, pk: int) -> HttpResponse
     try:
         draft = services.adopt_consensus(exercise, m.user)
     except (ValidationError, NotPermitted) as exc:
-        error_messages(request, exc)
-        return redirect(_url("profiles:results", m, exercise.pk))
+        show_problems(request, exc)
+        return redirect(org_url("profiles:results", m, exercise.pk))
     messages.success(
         request,
         f"Adopted the consensus weights into draft version {draft.number}. "
@@ -253,13 +248,13 @@ def exercise_answer(request: HttpRequest, m: Membership, pk: int) -> HttpRespons
                 participant, _answers_from_post(exercise, request.POST), submit=submit
             )
         except (ValidationError, NotPermitted) as exc:
-            error_messages(request, exc)
+            show_problems(request, exc)
         else:
             if submit:
                 messages.success(request, "Submitted your weights. Thank you.")
-                return redirect(_url("profiles:list", m))
+                return redirect(org_url("profiles:list", m))
             messages.success(request, "Saved. Come back any time before you submit.")
-        return redirect(_url("profiles:answer", m, exercise.pk))
+        return redirect(org_url("profiles:answer", m, exercise.pk))
     participant.refresh_from_db()
     answers = participant.answers or {}
     items = [{**item, "value": answers.get(item["key"], "")} for item in exercise.items]

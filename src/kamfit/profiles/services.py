@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.text import slugify
 
 from kamfit.domain import weighting
 from kamfit.domain.errors import NotPermitted, Problem, ValidationError
 from kamfit.domain.profiles import ACTIVITY_AREAS, check_time_allocation
 from kamfit.frameworks.models import Competency, FrameworkVersion, RoleElement
 from kamfit.frameworks.queries import get_scale, get_version_rows
+from kamfit.frameworks.services import unique_key
 from kamfit.orgs.models import Organisation
 from kamfit.profiles.models import (
     ExerciseStatus,
@@ -84,15 +84,6 @@ def _clean_title(title: str) -> str:
     if len(title) > MAX_TITLE:
         raise _invalid("title", f"at most {MAX_TITLE} characters, not {len(title)}")
     return title
-
-
-def _unique_key(org: Organisation, title: str) -> str:
-    base = slugify(title)[:56].strip("-") or "profile"
-    taken = set(Profile.objects.filter(organisation=org).values_list("key", flat=True))
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}-{n}", n + 1
-    return key
 
 
 def _elements_by_key(version: FrameworkVersion, keys: Iterable[str]) -> list[RoleElement]:
@@ -188,7 +179,11 @@ def create_profile(
     elements = _elements_by_key(framework_version, element_keys)
     profile = Profile.objects.create(
         organisation=organisation,
-        key=_unique_key(organisation, title),
+        key=unique_key(
+            title,
+            set(Profile.objects.filter(organisation=organisation).values_list("key", flat=True)),
+            fallback="profile",
+        ),
         title=title,
         created_by=user,
     )
@@ -552,13 +547,11 @@ def move_to_framework_version(version: ProfileVersion, target: FrameworkVersion)
     )
     Requirement.objects.filter(pk__in=[r.pk for r in gone]).delete()
     kept = [r for r in requirements if r.competency.key in competencies]
-    for r in kept:
-        r.competency = competencies[r.competency.key]
-    Requirement.objects.bulk_update(kept, ["competency"])
     top = max(lvl.level for lvl in get_scale(target))
     for r in kept:
+        r.competency = competencies[r.competency.key]
         r.required_level = min(r.required_level, top)
-    Requirement.objects.bulk_update(kept, ["required_level"])
+    Requirement.objects.bulk_update(kept, ["competency", "required_level"])
     version.framework_version = target
     version.save(update_fields=["framework_version"])
     notes = [f"now on {target.title} v{target.number}"]

@@ -11,7 +11,6 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import profiles as dp
@@ -40,19 +39,7 @@ from kamfit.profiles.queries import (
     profile_lines,
     weights_source,
 )
-
-
-def _url(name: str, m: Membership, *args: object) -> str:
-    return reverse(name, args=[m.organisation.slug, *args])
-
-
-def error_messages(request: HttpRequest, exc: ValidationError | NotPermitted) -> None:
-    """Show each problem of a refused change as an error message."""
-    if isinstance(exc, ValidationError):
-        for problem in exc.problems:
-            messages.error(request, str(problem))
-    else:
-        messages.error(request, str(exc))
+from kamfit.web.pages import org_url, show_problems
 
 
 def _visible_versions(m: Membership) -> list[ProfileVersion]:
@@ -138,14 +125,14 @@ def profile_new(request: HttpRequest, m: Membership) -> HttpResponse:
                 summary=request.POST.get("summary", ""),
             )
         except ValidationError as exc:
-            error_messages(request, exc)
+            show_problems(request, exc)
         else:
             messages.success(
                 request,
                 f"Created “{version.title}” with {version.requirements.count()} requirements "
                 "from the elements in scope. Set levels and weights, then publish.",
             )
-            return redirect(_url("profiles:version", m, version.profile_id, version.number))
+            return redirect(org_url("profiles:version", m, version.profile_id, version.number))
     rows = get_version_rows(fv) if fv is not None else None
     return render(
         request,
@@ -172,7 +159,7 @@ def profile_latest(request: HttpRequest, m: Membership, pk: int) -> HttpResponse
     version = versions.order_by("-number").first()
     if version is None:
         raise Http404("No such profile")
-    return redirect(_url("profiles:version", m, profile.pk, version.number))
+    return redirect(org_url("profiles:version", m, profile.pk, version.number))
 
 
 def _newer_framework_versions(version: ProfileVersion) -> dict[str, FrameworkVersion]:
@@ -306,7 +293,7 @@ def version_edit(request: HttpRequest, m: Membership, pk: int, number: int) -> H
     try:
         edit(request, version, request.POST)
     except (ValidationError, NotPermitted) as exc:
-        error_messages(request, exc)
+        show_problems(request, exc)
     anchor = {"requirements": "#requirements", "time": "#time", "scope": "#scope"}.get(action, "")
     return redirect(version.get_absolute_url() + anchor)
 
@@ -318,7 +305,7 @@ def version_publish(request: HttpRequest, m: Membership, pk: int, number: int) -
     try:
         services.publish_version(version, m.user)
     except (ValidationError, NotPermitted) as exc:
-        error_messages(request, exc)
+        show_problems(request, exc)
     else:
         messages.success(
             request, f"Published version {version.number}: it never changes from now on."
@@ -333,8 +320,8 @@ def new_draft(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     try:
         draft = services.start_new_draft(profile, m.user)
     except NotPermitted as exc:
-        error_messages(request, exc)
-        return redirect(_url("profiles:list", m))
+        show_problems(request, exc)
+        return redirect(org_url("profiles:list", m))
     messages.success(request, f"Draft version {draft.number} is open for changes.")
     return redirect(draft.get_absolute_url())
 
