@@ -9,25 +9,20 @@ are read from memory and never written to disk.
 Exports (RELIABILITY A28): every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab,
 a carriage return or NUL is written with a leading ``'`` so that no spreadsheet runs it as
 a formula. Numbers stay numbers.
+
+Reading, writing and the safety checks live in :mod:`kamfit.spreadsheets`, shared with every
+other import and export; this module adds what is particular to audits.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import math
-import re
-import zipfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time
 
 from django.utils.crypto import salted_hmac
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -45,6 +40,23 @@ from kamfit.audits.models import (
 from kamfit.audits.queries import AuditResults, get_audit_results
 from kamfit.domain.errors import Problem, ValidationError
 from kamfit.domain.readiness import OTHER_DEPARTMENTS
+from kamfit.spreadsheets import (
+    MAX_UPLOAD_BYTES,
+    MAX_XLSX_ENTRIES,
+    MAX_XLSX_UNCOMPRESSED,
+    Cell,
+    HeaderMap,
+    choice_lookup,
+    data_rows,
+    map_header,
+    neutralise,
+    normalise,
+    read_rows,
+    refuse,
+    to_csv,
+    to_xlsx,
+    xlsx_value,
+)
 
 __all__ = [
     "MAX_ROWS",
@@ -60,15 +72,11 @@ __all__ = [
     "to_xlsx",
 ]
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5_000
-MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
-MAX_XLSX_ENTRIES = 1000
 
 Header = list[str]
 Rows = list[list[object]]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 _RESPONDENT = "respondent"
 _DEPARTMENT = "department"
 _ANSWERS_SHEET = "Answers"
@@ -77,13 +85,6 @@ _MAX_LABEL = 200  # Respondent.name
 
 
 # --- exports -------------------------------------------------------------------------------
-
-
-def neutralise(value: object) -> object:
-    """Return ``value`` with a leading ``'`` if it is text a spreadsheet could run (A28)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _rounded(value: float | None) -> float | None:
@@ -185,35 +186,6 @@ def answers_table(audit: Audit) -> tuple[Header, Rows]:
     return header, rows
 
 
-def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
-    """Write a table as CSV in UTF-8 with a BOM (so that Excel reads it as UTF-8)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralise(v) for v in header])
-    for row in rows:
-        writer.writerow([neutralise(v) for v in row])
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _xlsx_value(value: object) -> object:
-    value = neutralise(value)
-    if isinstance(value, str):
-        return ILLEGAL_CHARACTERS_RE.sub("", value)  # XML 1.0 cannot hold them
-    return value
-
-
-def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: str) -> bytes:
-    """Write a table as an XLSX workbook of one sheet, streaming (write-only)."""
-    workbook = Workbook(write_only=True)
-    worksheet: WriteOnlyWorksheet = workbook.create_sheet(sheet)
-    worksheet.append([_xlsx_value(v) for v in header])
-    for row in rows:
-        worksheet.append([_xlsx_value(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def paper_template(audit: Audit) -> bytes:
     """Return an XLSX answer sheet to type answers collected on paper into.
 
@@ -226,7 +198,7 @@ def paper_template(audit: Audit) -> bytes:
     for default in workbook.worksheets:
         workbook.remove(default)
     answers: Worksheet = workbook.create_sheet(_ANSWERS_SHEET)
-    answers.append([_RESPONDENT, _DEPARTMENT, *(_xlsx_value(item.key) for item in items)])
+    answers.append([_RESPONDENT, _DEPARTMENT, *(xlsx_value(item.key) for item in items)])
     for cell in answers[1]:
         cell.font = Font(bold=True)
     answers.freeze_panes = "C2"
@@ -280,7 +252,7 @@ def paper_template(audit: Audit) -> bytes:
     lines += [[], ["rating code", "rating"], *([v, label] for v, label in Rating.choices)]
     headings = {"column", "department code", "rating code"}
     for line in lines:
-        guide.append([_xlsx_value(v) for v in line])
+        guide.append([xlsx_value(v) for v in line])
         if line and line[0] in headings:
             for cell in guide[guide.max_row]:
                 cell.font = Font(bold=True)
@@ -297,170 +269,19 @@ def paper_template(audit: Audit) -> bytes:
 # --- import --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Cell:
-    text: str
-    formula: bool = False
-
-
-def _refuse(reason: str) -> ValidationError:
-    return ValidationError([Problem("file", reason)])
-
-
-def _normalise(value: str) -> str:
-    value = value.lower().replace("’", "'").replace("‘", "'").replace("`", "'")
-    return re.sub(r"[\s_]+", " ", value).strip()
-
-
-def _lookup(choices: Iterable[tuple[str, str]]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for value, label in choices:
-        found[_normalise(str(value))] = str(value)
-        found[_normalise(str(label))] = str(value)
-    return found
-
-
-def _is_xlsx(data: bytes) -> bool:
-    return data[:4] == b"PK\x03\x04"
-
-
-def _check_zip(data: bytes, filename: str) -> None:
-    """Refuse anything but a plain workbook, before openpyxl inflates anything (A30)."""
-    if filename.lower().endswith((".xlsm", ".xltm", ".xlam")):
-        raise _refuse("macro-enabled workbooks (.xlsm) are not accepted: save it as .xlsx")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            infos = archive.infolist()
-            if len(infos) > MAX_XLSX_ENTRIES:
-                raise _refuse(f"not a CSV or XLSX file: more than {MAX_XLSX_ENTRIES} ZIP entries")
-            names = {info.filename for info in infos}
-            if "[Content_Types].xml" not in names:
-                raise _refuse("not a CSV or XLSX file")
-            if any(name.lower().endswith("vbaproject.bin") for name in names):
-                raise _refuse("the workbook contains macros: save it as .xlsx without macros")
-            total = sum(info.file_size for info in infos)
-            if total > MAX_XLSX_UNCOMPRESSED:
-                raise _refuse(
-                    f"the workbook would inflate to more than "
-                    f"{MAX_XLSX_UNCOMPRESSED // (1024 * 1024)} MB uncompressed"
-                )
-            types = archive.read("[Content_Types].xml")
-    except zipfile.BadZipFile as exc:
-        raise _refuse("not a CSV or XLSX file (a damaged ZIP archive)") from exc
-    if b"macroenabled" in types.lower():
-        raise _refuse("macro-enabled workbooks (.xlsm) are not accepted: save it as .xlsx")
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _xlsx_cell(cell: object) -> _Cell:
-    value = getattr(cell, "value", None)
-    if getattr(cell, "data_type", "") == "f":
-        return _Cell(value if isinstance(value, str) else "=…", formula=True)
-    return _Cell(_cell_text(value))
-
-
-def _unreadable(exc: Exception) -> ValidationError:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if type(cause).__module__.startswith("defusedxml"):  # e.g. EntitiesForbidden
-            return _refuse("the workbook holds forbidden XML (entity declarations): not read")
-        cause = cause.__cause__ or cause.__context__
-    return _refuse(f"not a readable XLSX workbook ({type(exc).__name__})")
-
-
-def _xlsx_rows(data: bytes, filename: str) -> Iterator[list[_Cell]]:
-    _check_zip(data, filename)
-    try:
-        # Formulas are read as their text, never evaluated: a formula is refused as a value.
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds on a broken package
-        raise _unreadable(exc) from exc
-    try:
-        try:
-            name = _ANSWERS_SHEET if _ANSWERS_SHEET in workbook.sheetnames else None
-            rows = (workbook[name] if name else workbook.worksheets[0]).iter_rows()
-        except (IndexError, AttributeError) as exc:  # no sheet, or a chart sheet
-            raise _refuse("the workbook has no sheet of answers") from exc
-        while True:
-            try:
-                row = next(rows, None)
-            except Exception as exc:  # e.g. defusedxml refusing an entity bomb in a sheet
-                raise _unreadable(exc) from exc
-            if row is None:
-                return
-            yield [_xlsx_cell(cell) for cell in row]
-    finally:
-        workbook.close()
-
-
-def _csv_rows(data: bytes) -> Iterator[list[_Cell]]:
-    if data[:2] in {b"\xff\xfe", b"\xfe\xff"}:
-        raise _refuse("the CSV is UTF-16 text: save it as “CSV UTF-8”")
-    head = data[:4096]
-    if re.search(rb"[\x00-\x08\x0e-\x1f]", head):  # binary, whatever its name
-        raise _refuse("not a CSV or XLSX file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _refuse(
-            f"not UTF-8 text (byte {exc.start} cannot be read): save the CSV as “CSV UTF-8”"
-        ) from exc
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        for row in reader:
-            yield [_Cell(value.strip()) for value in row]
-    except csv.Error as exc:
-        raise _refuse(f"not a readable CSV (record {reader.line_num}): {exc}") from exc
-
-
-def _rows(data: bytes, filename: str) -> Iterator[list[_Cell]]:
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise _refuse(f"larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    if not data.strip():
-        raise _refuse("the file is empty")
-    return _xlsx_rows(data, filename) if _is_xlsx(data) else _csv_rows(data)
-
-
-def _header(cells: list[_Cell], keys: list[str]) -> tuple[dict[str, int], list[Problem], list[int]]:
+def _header(cells: list[Cell], keys: list[str]) -> HeaderMap:
     """Map column names to indices; name every unknown, duplicate or missing column."""
-    problems: list[Problem] = []
-    columns: dict[str, int] = {}
-    unnamed: list[int] = []
-    known = {_RESPONDENT, _DEPARTMENT, *keys}
-    for index, cell in enumerate(cells):
-        name = cell.text.strip()
-        where = f"row 1, column {name or get_column_letter(index + 1)}"
-        if not name:
-            unnamed.append(index)
-        elif name.lower() in {_RESPONDENT, _DEPARTMENT}:
-            name = name.lower()
-            if name in columns:
-                problems.append(Problem(where, "this column appears twice"))
-            columns[name] = index
-        elif name not in known:
-            problems.append(Problem(where, "unknown column: not a question of this audit"))
-        elif name in columns:
-            problems.append(Problem(where, "this column appears twice"))
-        else:
-            columns[name] = index
-    for name in (_RESPONDENT, _DEPARTMENT, *keys):
-        if name not in columns:
-            problems.append(Problem(f"row 1, column {name}", "missing column"))
-    return columns, problems, unnamed
+    names = (_RESPONDENT, _DEPARTMENT, *keys)
+    return map_header(
+        cells,
+        names,
+        required=names,
+        folded=(_RESPONDENT, _DEPARTMENT),
+        unknown="unknown column: not a question of this audit",
+    )
 
 
-def _rating(where: str, value: _Cell, ratings: dict[str, str]) -> tuple[str, Problem | None]:
+def _rating(where: str, value: Cell, ratings: dict[str, str]) -> tuple[str, Problem | None]:
     if value.formula:
         return "", Problem(
             where,
@@ -469,7 +290,7 @@ def _rating(where: str, value: _Cell, ratings: dict[str, str]) -> tuple[str, Pro
         )
     if not value.text:
         return "", Problem(where, "no rating (use Don't know when unsure)")
-    rating = ratings.get(_normalise(value.text), "")
+    rating = ratings.get(normalise(value.text), "")
     if not rating:
         return "", Problem(
             where, f"invalid rating {value.text!r}: use Poor, Fair, Good or Don't know"
@@ -478,24 +299,15 @@ def _rating(where: str, value: _Cell, ratings: dict[str, str]) -> tuple[str, Pro
 
 
 def _check_row(
-    n: int,
-    cells: list[_Cell],
-    columns: dict[str, int],
-    keys: list[str],
-    unnamed: list[int],
+    n: int, cells: list[Cell], header: HeaderMap, keys: list[str]
 ) -> tuple[services.PaperResponse | None, list[Problem]]:
-    departments = _lookup(Department.choices)
-    ratings = _lookup(Rating.choices)
-    problems: list[Problem] = []
+    departments = choice_lookup(Department.choices)
+    ratings = choice_lookup(Rating.choices)
+    problems = header.strays(n, cells)
 
-    def cell(name: str) -> _Cell:
-        index = columns.get(name)
-        return cells[index] if index is not None and index < len(cells) else _Cell("")
+    def cell(name: str) -> Cell:
+        return header.cell(cells, name)
 
-    for index in unnamed:
-        if index < len(cells) and cells[index].text:
-            where = f"row {n}, column {get_column_letter(index + 1)}"
-            problems.append(Problem(where, "a value in a column without a header"))
     label_cell = cell(_RESPONDENT)
     if label_cell.formula:
         problems.append(
@@ -506,7 +318,7 @@ def _check_row(
             Problem(f"row {n}, column {_RESPONDENT}", f"longer than {_MAX_LABEL} characters")
         )
     department_cell = cell(_DEPARTMENT)
-    department = departments.get(_normalise(department_cell.text), "")
+    department = departments.get(normalise(department_cell.text), "")
     where = f"row {n}, column {_DEPARTMENT}"
     if department_cell.formula:
         problems.append(Problem(where, f"a formula ({department_cell.text}) is not a department"))
@@ -538,23 +350,21 @@ def read_paper_answers(audit: Audit, data: bytes, filename: str) -> list[service
     together as one :class:`ValidationError`; nothing is stored here.
     """
     keys = list(AuditItem.objects.filter(audit=audit).values_list("key", flat=True))
-    rows = _rows(data, filename)
-    problems: list[Problem] = []
+    rows = read_rows(
+        data, filename, sheet=_ANSWERS_SHEET, no_sheet="the workbook has no sheet of answers"
+    )
     responses: list[services.PaperResponse] = []
-    header = next(rows, None)
-    if header is None or not any(c.text for c in header):
-        raise _refuse("no header row: the first row must name the columns")
-    columns, problems, unnamed = _header(header, keys)
+    first = next(rows, None)
+    if first is None or not any(c.text for c in first):
+        raise refuse("no header row: the first row must name the columns")
+    header = _header(first, keys)
+    problems = list(header.problems)
     readable = not problems  # with a broken header, rows cannot be read column by column
     count = 0
-    for n, cells in enumerate(rows, start=2):
-        if not any(c.text for c in cells):
-            continue
+    for n, cells in data_rows(rows, limit=MAX_ROWS, noun="answer rows"):
         count += 1
-        if count > MAX_ROWS:
-            raise _refuse(f"more than {MAX_ROWS:,} answer rows: split the file")
         if readable:
-            response, found = _check_row(n, cells, columns, keys, unnamed)
+            response, found = _check_row(n, cells, header, keys)
             problems += found
             if response is not None:
                 responses.append(response)
