@@ -9,6 +9,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from kamfit.assessments import services as assessment_services
+from kamfit.assessments.models import Assessee, Cycle, Person, Rater, RatingForm
+from kamfit.assessments.services import PersonInput, RatingInput
 from kamfit.domain import framework as fw
 from kamfit.frameworks.models import Framework, FrameworkVersion
 from kamfit.frameworks.services import (
@@ -18,6 +21,8 @@ from kamfit.frameworks.services import (
     start_new_draft,
 )
 from kamfit.orgs.models import Organisation, Role
+from kamfit.profiles import services as profile_services
+from kamfit.profiles.models import ProfileVersion
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 ROLES = tuple(Role)
@@ -80,3 +85,105 @@ def _side(name: str, library_version: FrameworkVersion) -> Side:
 def personas(library: FrameworkVersion) -> Personas:
     """Organisations A and B, each with one user per role, a published v1 and a draft v2."""
     return Personas(_side("Alpha", library), _side("Beta", library), library.framework, library)
+
+
+@dataclass
+class Team:
+    """Side A with a published profile, five people and an open cycle.
+
+    ``kam`` is the participant user's own person record, managed by the line manager
+    user's person; ``colleague`` has no account. Three peers (extra members) rate
+    ``kam`` so the peer source counts (minimum 3). Nothing is submitted yet.
+    """
+
+    side: Side
+    profile: ProfileVersion
+    people: dict[str, Person]
+    peers: list[User]
+    cycle: Cycle
+
+    @property
+    def kam(self) -> Person:
+        return self.people["kam-1"]
+
+    @property
+    def colleague(self) -> Person:
+        return self.people["kam-2"]
+
+    def assessee(self, person: Person) -> Assessee:
+        return self.cycle.assessees.get(person=person)
+
+    def rater(self, person: Person, user: User) -> Rater:
+        return Rater.objects.get(assessee__cycle=self.cycle, assessee__person=person, user=user)
+
+    def answers(self, level: int) -> dict[str, RatingInput]:
+        keys = self.profile.requirements.filter(included=True).values_list(
+            "competency__key", flat=True
+        )
+        return {key: RatingInput(level, f"Evidence for {key} at {level}") for key in keys}
+
+    def submit(self, person: Person, user: User, level: int) -> RatingForm:
+        rater = self.rater(person, user)
+        form = assessment_services.draft_form(rater, user)
+        return assessment_services.save_form(form, user, self.answers(level), submit=True)
+
+
+def published_profile(side: Side, title: str = "Global account manager") -> ProfileVersion:
+    director = side.users[Role.DIRECTOR]
+    version = profile_services.create_profile(
+        organisation=side.org,
+        user=director,
+        framework_version=side.published,
+        title=title,
+        element_keys=["credibility", "risk"],
+    )
+    profile_services.publish_version(version, director)
+    version.refresh_from_db()
+    return version
+
+
+@pytest.fixture
+def team(personas: Personas) -> Team:
+    side = personas.a
+    hr = side.users[Role.HR]
+    version = published_profile(side)
+    peers = []
+    for n in (1, 2, 3):
+        user = cast(User, UserFactory(username=f"alpha-peer{n}"))
+        MembershipFactory(organisation=side.org, role=Role.PARTICIPANT, user=user)
+        peers.append(user)
+    key = version.profile.key
+    rows = [
+        PersonInput("mgr-1", "Morgan Manager", username=side.users[Role.MANAGER].username),
+        PersonInput(
+            "kam-1",
+            "Pat Participant",
+            manager="mgr-1",
+            username=side.users[Role.PARTICIPANT].username,
+            background="sales",
+            profile=key,
+            accounts=("Globex", "Initech"),
+        ),
+        PersonInput("kam-2", "Casey Colleague", manager="mgr-1", background="other", profile=key),
+        PersonInput("kam-3", "Robin Rep", manager="mgr-1", background="sales", profile=key),
+        PersonInput("kam-4", "Sam Seller", background="sales", profile=key),
+    ]
+    assessment_services.upsert_people(side.org, hr, rows)
+    people = {p.reference: p for p in Person.objects.filter(organisation=side.org)}
+    cycle = assessment_services.create_cycle(
+        side.org, hr, title="Spring review", profile_version=version
+    )
+    assessment_services.add_people(
+        cycle, hr, [people[r] for r in ("kam-1", "kam-2", "kam-3", "kam-4")]
+    )
+    assessee = cycle.assessees.get(person=people["kam-1"])
+    for user in peers:
+        assessment_services.add_rater(assessee, hr, username=user.username, source="peer")
+    assessment_services.add_rater(
+        cycle.assessees.get(person=people["kam-2"]),
+        hr,
+        username=side.users[Role.ASSESSOR].username,
+        source="other",
+    )
+    assessment_services.open_cycle(cycle)
+    return Team(side, version, people, peers, cycle)

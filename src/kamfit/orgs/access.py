@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
+from kamfit.assessments.models import Assessee, Cycle, Person, Rater
 from kamfit.audits.models import Audit, Respondent
+from kamfit.development.models import Plan
 from kamfit.frameworks.models import (
     Framework,
     FrameworkVersion,
@@ -26,9 +28,11 @@ from kamfit.orgs.permissions import (
     EDIT_FRAMEWORK,
     EDIT_PROFILE,
     MANAGE_AUDIT,
+    MANAGE_PEOPLE,
     MANAGE_WEIGHTING,
     PUBLISH_FRAMEWORK,
     PUBLISH_PROFILE,
+    RELEASE_RESULTS,
     VIEW_AUDIT_RESULTS,
     may,
 )
@@ -48,22 +52,33 @@ if TYPE_CHECKING:
 _RowT = TypeVar("_RowT", bound=VersionRow)
 
 __all__ = [
+    "access_assessee",
     "access_audit",
+    "access_cycle",
     "access_exercise",
     "access_framework",
     "access_membership",
     "access_own_participation",
     "access_own_response",
+    "access_person",
+    "access_plan",
     "access_profile",
     "access_profile_version",
+    "access_rater",
     "access_response_by_token",
     "access_version",
     "access_version_row",
     "list_audits",
+    "list_cycles",
     "list_exercises",
     "list_frameworks",
     "list_memberships",
+    "list_my_raters",
+    "list_people",
+    "list_plans",
     "list_profiles",
+    "list_visible_people",
+    "list_visible_plans",
 ]
 
 
@@ -289,3 +304,169 @@ def access_own_participation(membership: Membership, exercise_pk: int | str) -> 
         )
     except (Participant.DoesNotExist, ValueError, TypeError):
         raise Http404("No such exercise") from None
+
+
+def list_people(org: Organisation) -> QuerySet[Person]:
+    """Return the organisation's people (key account managers and candidates)."""
+    return Person.objects.filter(organisation=org)
+
+
+def list_visible_people(membership: Membership) -> QuerySet[Person]:
+    """Return the people the member may see.
+
+    Those who manage people see everyone; a line manager sees their direct reports
+    and themself; anyone else only their own person record, if they have one.
+    """
+    people = list_people(membership.organisation)
+    if may(membership.role, MANAGE_PEOPLE):
+        return people
+    mine = Q(user_id=membership.user_id)
+    return people.filter(mine | Q(manager__user_id=membership.user_id))
+
+
+def access_person(membership: Membership, pk: int | str, *, action: str = "view") -> Person:
+    """Return a person the member may act on, or 404 / 403.
+
+    ``action`` is ``view``, ``manage`` (edit, import, psychometrics) or ``quick_check``
+    (those who manage people, and the person's line manager).
+    A person the member may not see answers 404, as if they did not exist.
+    """
+    try:
+        person = (
+            list_visible_people(membership)
+            .select_related("organisation", "manager", "profile", "user")
+            .get(pk=int(pk))
+        )
+    except (Person.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such person") from None
+    if action == "manage" and not may(membership.role, MANAGE_PEOPLE):
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may not manage people."
+        )
+    if action == "quick_check" and not (
+        may(membership.role, MANAGE_PEOPLE)
+        or (person.manager is not None and person.manager.user_id == membership.user_id)
+    ):
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may record a quick check "
+            "only for your direct reports."
+        )
+    return person
+
+
+def list_cycles(org: Organisation) -> QuerySet[Cycle]:
+    """Return the organisation's assessment cycles."""
+    return Cycle.objects.filter(organisation=org)
+
+
+def access_cycle(membership: Membership, pk: int | str, *, action: str = "manage") -> Cycle:
+    """Return an assessment cycle the member may manage and read in full, or 404 / 403.
+
+    ``action`` is ``manage`` (people, raters, imports, results) or ``release``.
+    """
+    try:
+        cycle = (
+            list_cycles(membership.organisation)
+            .select_related(
+                "organisation", "profile_version__profile", "profile_version__framework_version"
+            )
+            .get(pk=int(pk))
+        )
+    except (Cycle.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such assessment cycle") from None
+    allowed = RELEASE_RESULTS if action == "release" else MANAGE_PEOPLE
+    if not may(membership.role, allowed):
+        what = "release results" if action == "release" else "manage assessment cycles"
+        raise PermissionDenied(f"Your role ({membership.get_role_display()}) may not {what}.")
+    return cycle
+
+
+def access_assessee(membership: Membership, cycle_pk: int | str, person_pk: int | str) -> Assessee:
+    """Return a person's assessment in a cycle whose results the member may read, or 404.
+
+    Those who manage people read every result; the person and their line manager
+    only once HR has released it. Anyone else gets 404.
+    """
+    assessees = Assessee.objects.filter(cycle__organisation=membership.organisation)
+    if not may(membership.role, MANAGE_PEOPLE):
+        mine = Q(person__user_id=membership.user_id)
+        assessees = assessees.filter(released_at__isnull=False).filter(
+            mine | Q(person__manager__user_id=membership.user_id)
+        )
+    try:
+        return assessees.select_related(
+            "cycle__organisation",
+            "cycle__profile_version__profile",
+            "cycle__profile_version__framework_version",
+            "person__manager",
+            "person__profile",
+        ).get(cycle_id=int(cycle_pk), person_id=int(person_pk))
+    except (Assessee.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such result") from None
+
+
+def list_my_raters(membership: Membership) -> QuerySet[Rater]:
+    """Return the member's own rating assignments in their organisation."""
+    return Rater.objects.filter(assessee__cycle__organisation=membership.organisation).filter(
+        user_id=membership.user_id
+    )
+
+
+def access_rater(membership: Membership, pk: int | str) -> Rater:
+    """Return one of the member's own rating assignments, or 404 (never someone else's)."""
+    try:
+        return (
+            list_my_raters(membership)
+            .select_related(
+                "assessee__person",
+                "assessee__cycle__organisation",
+                "assessee__cycle__profile_version__framework_version",
+            )
+            .get(pk=int(pk))
+        )
+    except (Rater.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such rating form") from None
+
+
+def list_plans(org: Organisation) -> QuerySet[Plan]:
+    """Return the organisation's development plans."""
+    return Plan.objects.filter(organisation=org)
+
+
+def list_visible_plans(membership: Membership) -> QuerySet[Plan]:
+    """Return the development plans the member may see.
+
+    Those who manage people see all; the person and their line manager see a plan
+    once the results it came from are released (or at once if it came from none).
+    """
+    plans = list_plans(membership.organisation)
+    if may(membership.role, MANAGE_PEOPLE):
+        return plans
+    mine = Q(person__user_id=membership.user_id)
+    theirs = Q(person__manager__user_id=membership.user_id)
+    released = Q(cycle__isnull=True) | Q(
+        cycle__assessees__person_id=F("person_id"), cycle__assessees__released_at__isnull=False
+    )
+    return plans.filter(mine | theirs).filter(released).distinct()
+
+
+def access_plan(membership: Membership, pk: int | str, *, action: str = "view") -> Plan:
+    """Return a development plan the member may act on, or 404 / 403.
+
+    ``action`` is ``view``, ``update`` (an action's status and progress: the person,
+    their manager and those who manage people) or ``manage`` (add, change and remove
+    actions; close the plan).
+    """
+    try:
+        plan = (
+            list_visible_plans(membership)
+            .select_related("organisation", "person__manager", "cycle__profile_version")
+            .get(pk=int(pk))
+        )
+    except (Plan.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such development plan") from None
+    if action == "manage" and not may(membership.role, MANAGE_PEOPLE):
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may not change development plans."
+        )
+    return plan

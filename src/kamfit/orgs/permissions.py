@@ -12,9 +12,11 @@ __all__ = [
     "EDIT_FRAMEWORK",
     "EDIT_PROFILE",
     "MANAGE_AUDIT",
+    "MANAGE_PEOPLE",
     "MANAGE_WEIGHTING",
     "PUBLISH_FRAMEWORK",
     "PUBLISH_PROFILE",
+    "RELEASE_RESULTS",
     "VIEW_AUDIT_RESULTS",
     "VIEW_FRAMEWORK",
     "VIEW_PROFILE",
@@ -34,6 +36,14 @@ VIEW_PROFILE = frozenset(Role)
 EDIT_PROFILE = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
 PUBLISH_PROFILE = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR})
 MANAGE_WEIGHTING = EDIT_PROFILE
+
+# Assessing people: HR and those who run assessments keep people, cycles, raters,
+# psychometric results and development plans, and read every person's results.
+# Line managers see their direct reports' released results and plans; everyone
+# else only their own, once released. Raters open only the forms assigned to them.
+MANAGE_PEOPLE = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
+# "Release results to the assessed person when HR decides."
+RELEASE_RESULTS = frozenset({Role.OWNER, Role.HR})
 
 
 def may(role: str | None, permission: frozenset[Role]) -> bool:

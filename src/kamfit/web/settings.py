@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "kamfit.frameworks",
     "kamfit.audits",
     "kamfit.profiles",
+    "kamfit.assessments",
+    "kamfit.development",
     "kamfit.api",
 ]
 

@@ -1,0 +1,1 @@
+"""People (key account managers and candidates) and the multi-source assessment of them."""

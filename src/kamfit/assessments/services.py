@@ -1,0 +1,916 @@
+"""Changes to people, assessment cycles, rating forms and psychometric results.
+
+Every write goes through here. Views, the API and the CLI call these functions with
+objects obtained through :mod:`kamfit.orgs.access`; bad input raises
+:class:`~kamfit.domain.errors.ValidationError` naming the field (and, for imports,
+the row), an action the state forbids raises :class:`~kamfit.domain.errors.NotPermitted`.
+A batch (an import, a form) is validated whole and written in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from kamfit.assessments.models import (
+    Assessee,
+    Background,
+    Cycle,
+    CycleStatus,
+    FormStatus,
+    KeyAccount,
+    Person,
+    PersonKind,
+    PsychometricResult,
+    PsychometricScale,
+    QuickCheck,
+    Rater,
+    Rating,
+    RatingForm,
+    Source,
+)
+from kamfit.domain import development, scoring
+from kamfit.domain.errors import NotPermitted, Problem, ValidationError
+from kamfit.frameworks.models import Competency
+from kamfit.frameworks.queries import get_scale
+from kamfit.orgs.models import Membership, Organisation
+from kamfit.profiles.models import Profile, ProfileStatus, ProfileVersion, Requirement
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+__all__ = [
+    "MAX_ACCOUNTS",
+    "MAX_EVIDENCE",
+    "ImportedRating",
+    "PersonInput",
+    "PsychometricInput",
+    "RatingInput",
+    "add_people",
+    "add_rater",
+    "amend_form",
+    "close_cycle",
+    "create_cycle",
+    "draft_form",
+    "import_ratings",
+    "open_cycle",
+    "record_quick_check",
+    "release_results",
+    "remove_assessee",
+    "remove_rater",
+    "save_form",
+    "save_psychometrics",
+    "update_cycle",
+    "upsert_people",
+]
+
+MAX_ACCOUNTS = 50
+MAX_EVIDENCE = 4000
+MAX_TITLE = 200
+_REFERENCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _where(prefix: str, name: str) -> str:
+    return f"{prefix}, column {name}" if prefix else name
+
+
+def _invalid(location: str, message: str) -> ValidationError:
+    return ValidationError([Problem(location, message)])
+
+
+# --- people -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    """One person as a form, the API or an import row gives it (plain text fields)."""
+
+    reference: str
+    name: str
+    email: str = ""
+    kind: str = PersonKind.KAM
+    job_title: str = ""
+    unit: str = ""
+    manager: str = ""  # the manager's reference
+    background: str = Background.UNKNOWN
+    background_note: str = ""
+    profile: str = ""  # the role profile's key
+    username: str = ""  # the member account that sees this person's released results
+    accounts: tuple[str, ...] | None = None  # None: leave the key accounts as they are
+    active: bool = True
+
+
+@dataclass
+class _PeopleContext:
+    existing: dict[str, Person]
+    profiles: dict[str, Profile]
+    members: dict[str, int]
+    taken_users: dict[int, str]
+
+
+def _people_context(org: Organisation, rows: Sequence[PersonInput]) -> _PeopleContext:
+    existing = {
+        p.reference: p for p in Person.objects.filter(organisation=org).select_related("manager")
+    }
+    profiles = {p.key: p for p in Profile.objects.filter(organisation=org)}
+    usernames = {r.username.strip() for r in rows if r.username.strip()}
+    members = dict(
+        Membership.objects.filter(organisation=org, user__username__in=usernames).values_list(
+            "user__username", "user_id"
+        )
+    )
+    taken = {p.user_id: p.reference for p in existing.values() if p.user_id is not None}
+    return _PeopleContext(existing, profiles, members, taken)
+
+
+def _check_person(  # noqa: PLR0912 - one check per field, each with its own message
+    row: PersonInput, prefix: str, ctx: _PeopleContext, references: set[str]
+) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def bad(name: str, message: str) -> None:
+        problems.append(Problem(_where(prefix, name), message))
+
+    if not _REFERENCE.match(row.reference):
+        bad("reference", "use 1–64 letters, digits, - or _ (e.g. an employee number)")
+    if not row.name.strip():
+        bad("name", "a name is required")
+    elif len(row.name) > MAX_TITLE:
+        bad("name", f"longer than {MAX_TITLE} characters")
+    if row.email and ("@" not in row.email or len(row.email) > 254 or " " in row.email.strip()):
+        bad("email", f"{row.email!r} is not an e-mail address")
+    if row.kind not in PersonKind.values:
+        bad("kind", f"unknown kind {row.kind!r}: use {' or '.join(PersonKind.values)}")
+    if row.background not in Background.values:
+        bad("background", f"unknown background {row.background!r}: use sales, other or unknown")
+    for name, value in (("job_title", row.job_title), ("unit", row.unit)):
+        if len(value) > MAX_TITLE:
+            bad(name, f"longer than {MAX_TITLE} characters")
+    if len(row.background_note) > 300:
+        bad("background_note", "longer than 300 characters")
+    if row.manager:
+        if row.manager == row.reference:
+            bad("manager", "a person cannot be their own manager")
+        elif row.manager not in references and row.manager not in ctx.existing:
+            bad("manager", f"no person with reference {row.manager!r}")
+    if row.profile and row.profile not in ctx.profiles:
+        bad("profile", f"no role profile with key {row.profile!r}")
+    if row.username:
+        user_id = ctx.members.get(row.username)
+        if user_id is None:
+            bad("username", f"{row.username!r} is not a member of this organisation")
+        elif ctx.taken_users.get(user_id, row.reference) != row.reference:
+            bad("username", f"{row.username!r} is already linked to another person")
+    if row.accounts is not None:
+        if len(row.accounts) > MAX_ACCOUNTS:
+            bad("accounts", f"more than {MAX_ACCOUNTS} key accounts")
+        if any(len(a) > MAX_TITLE for a in row.accounts):
+            bad("accounts", f"an account name is longer than {MAX_TITLE} characters")
+    return problems
+
+
+def _manager_loops(rows: Sequence[PersonInput], ctx: _PeopleContext) -> str | None:
+    manager_of = {
+        ref: (p.manager.reference if p.manager else "") for ref, p in ctx.existing.items()
+    }
+    manager_of.update({r.reference: r.manager for r in rows})
+    for start in manager_of:
+        seen = {start}
+        current = manager_of.get(start, "")
+        while current:
+            if current in seen:
+                return start
+            seen.add(current)
+            current = manager_of.get(current, "")
+    return None
+
+
+def upsert_people(
+    org: Organisation,
+    actor: User | None,
+    rows: Sequence[PersonInput],
+    *,
+    where: Sequence[str] | None = None,
+) -> tuple[int, int]:
+    """Create or update people by reference, all or nothing; return (created, updated).
+
+    ``where`` names each row for messages ("row 3"); without it problems name the
+    field alone. Managers may refer to people of the same batch.
+    """
+    rows = [
+        PersonInput(
+            **{
+                **r.__dict__,
+                "reference": r.reference.strip(),
+                "name": r.name.strip(),
+                "email": r.email.strip(),
+                "manager": r.manager.strip(),
+                "profile": r.profile.strip(),
+                "username": r.username.strip(),
+                "accounts": None
+                if r.accounts is None
+                else tuple(dict.fromkeys(a.strip() for a in r.accounts if a.strip())),
+            }
+        )
+        for r in rows
+    ]
+    labels = list(where) if where is not None else [""] * len(rows)
+    ctx = _people_context(org, rows)
+    references = {r.reference for r in rows}
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    linked: dict[str, str] = {}
+    for row, label in zip(rows, labels, strict=True):
+        problems += _check_person(row, label, ctx, references)
+        if row.reference in seen:
+            first = seen[row.reference] or "an earlier row"
+            problems.append(
+                Problem(_where(label, "reference"), f"{row.reference!r} also appears in {first}")
+            )
+        seen.setdefault(row.reference, label)
+        if row.username and row.username in linked:
+            first = linked[row.username] or "an earlier row"
+            problems.append(
+                Problem(_where(label, "username"), f"{row.username!r} is also linked in {first}")
+            )
+        if row.username:
+            linked.setdefault(row.username, label)
+    loop = None if problems else _manager_loops(rows, ctx)
+    if loop is not None:
+        problems.append(Problem(_where("", "manager"), f"managers form a loop through {loop!r}"))
+    if problems:
+        raise ValidationError(problems)
+    created = updated = 0
+    with transaction.atomic():
+        people: dict[str, Person] = {}
+        for row in rows:
+            person = ctx.existing.get(row.reference) or Person(
+                organisation=org, reference=row.reference
+            )
+            created += person.pk is None
+            updated += person.pk is not None
+            person.name = row.name
+            person.email = row.email
+            person.kind = row.kind
+            person.job_title = row.job_title
+            person.unit = row.unit
+            person.background = row.background
+            person.background_note = row.background_note
+            person.profile = ctx.profiles.get(row.profile) if row.profile else None
+            person.user_id = ctx.members.get(row.username) if row.username else None
+            person.active = row.active
+            person.save()
+            people[row.reference] = person
+        everyone = {**ctx.existing, **people}
+        for row in rows:
+            person = people[row.reference]
+            manager = everyone.get(row.manager) if row.manager else None
+            if person.manager_id != (manager.pk if manager else None):
+                person.manager = manager
+                person.save(update_fields=["manager", "updated_at"])
+            if row.accounts is not None:
+                _set_accounts(person, row.accounts)
+    return created, updated
+
+
+def _set_accounts(person: Person, names: Sequence[str]) -> None:
+    KeyAccount.objects.filter(person=person).exclude(name__in=names).delete()
+    have = set(KeyAccount.objects.filter(person=person).values_list("name", flat=True))
+    KeyAccount.objects.bulk_create(
+        KeyAccount(organisation_id=person.organisation_id, person=person, name=n, position=i)
+        for i, n in enumerate(names)
+        if n not in have
+    )
+    for i, name in enumerate(names):
+        KeyAccount.objects.filter(person=person, name=name).exclude(position=i).update(position=i)
+
+
+# --- cycles -------------------------------------------------------------------------
+
+
+def _check_rules(rules: Mapping[str, object] | None) -> dict[str, object]:
+    if not rules:
+        return scoring.rules_to_dict(scoring.DEFAULT_RULES)
+    return scoring.rules_to_dict(scoring.rules_from_dict(rules))
+
+
+def _clean_title(title: str, location: str = "title") -> str:
+    title = title.strip()
+    if not title:
+        raise _invalid(location, "a title is required")
+    if len(title) > MAX_TITLE:
+        raise _invalid(location, f"longer than {MAX_TITLE} characters")
+    return title
+
+
+def create_cycle(
+    org: Organisation,
+    actor: User | None,
+    *,
+    title: str,
+    profile_version: ProfileVersion,
+    rules: Mapping[str, object] | None = None,
+    due_on: dt.date | None = None,
+    note: str = "",
+) -> Cycle:
+    """Start preparing an assessment cycle against a published profile version."""
+    if profile_version.profile.organisation_id != org.pk:
+        raise _invalid("profile_version", "no such role profile version")
+    if profile_version.status != ProfileStatus.PUBLISHED:
+        raise _invalid("profile_version", "assess against a published version: drafts still change")
+    return Cycle.objects.create(
+        organisation=org,
+        title=_clean_title(title),
+        profile_version=profile_version,
+        rules=_check_rules(rules),
+        due_on=due_on,
+        note=note.strip()[:2000],
+        created_by=actor,
+    )
+
+
+def update_cycle(
+    cycle: Cycle,
+    *,
+    title: str | None = None,
+    rules: Mapping[str, object] | None = None,
+    due_on: dt.date | None = None,
+    note: str | None = None,
+) -> Cycle:
+    """Change a cycle's title, scoring rules, due date or note (not once closed)."""
+    if cycle.status == CycleStatus.CLOSED:
+        raise NotPermitted("A closed cycle no longer changes.")
+    if title is not None:
+        cycle.title = _clean_title(title)
+    if rules is not None:
+        cycle.rules = _check_rules(rules)
+    if due_on is not None:
+        cycle.due_on = due_on
+    if note is not None:
+        cycle.note = note.strip()[:2000]
+    cycle.save()
+    return cycle
+
+
+def _member_ids(org: Organisation, user_ids: set[int]) -> set[int]:
+    return set(
+        Membership.objects.filter(organisation=org, user_id__in=user_ids).values_list(
+            "user_id", flat=True
+        )
+    )
+
+
+def add_people(cycle: Cycle, actor: User | None, people: Sequence[Person]) -> list[Assessee]:
+    """Add people to a cycle, each with a self rater and their line manager, if known."""
+    if cycle.status == CycleStatus.CLOSED:
+        raise NotPermitted("A closed cycle takes no more people.")
+    if any(p.organisation_id != cycle.organisation_id for p in people):
+        raise _invalid("people", "no such person")
+    already = set(cycle.assessees.values_list("person_id", flat=True))
+    new = list({p.pk: p for p in people if p.pk not in already}.values())
+    managers = {
+        p.pk: p.user_id
+        for p in Person.objects.filter(pk__in=[p.manager_id for p in new if p.manager_id])
+    }
+    members = _member_ids(
+        cycle.organisation,
+        {p.user_id for p in new if p.user_id} | {u for u in managers.values() if u},
+    )
+    with transaction.atomic():
+        added = Assessee.objects.bulk_create(Assessee(cycle=cycle, person=p) for p in new)
+        added = list(Assessee.objects.filter(cycle=cycle, person__in=new))
+        by_person = {a.person_id: a for a in added}
+        raters: list[Rater] = []
+        for person in new:
+            assessee = by_person[person.pk]
+            if person.user_id in members:
+                raters.append(Rater(assessee=assessee, user_id=person.user_id, source=Source.SELF))
+            manager_user = managers.get(person.manager_id or 0)
+            if manager_user in members and manager_user != person.user_id:
+                raters.append(
+                    Rater(
+                        assessee=assessee,
+                        user_id=manager_user,
+                        source=Source.MANAGER,
+                        invited_by=actor,
+                    )
+                )
+        Rater.objects.bulk_create(raters)
+    return added
+
+
+def remove_assessee(assessee: Assessee) -> None:
+    """Take a person out of a cycle, unless someone has already submitted a form."""
+    if assessee.cycle.status == CycleStatus.CLOSED:
+        raise NotPermitted("A closed cycle no longer changes.")
+    if RatingForm.objects.filter(rater__assessee=assessee, status=FormStatus.SUBMITTED).exists():
+        raise NotPermitted("Submitted ratings exist for this person: they stay on record.")
+    with transaction.atomic():
+        RatingForm.objects.filter(rater__assessee=assessee).delete()
+        assessee.delete()
+
+
+def add_rater(assessee: Assessee, actor: User | None, *, username: str, source: str) -> Rater:
+    """Ask a member of the organisation to rate an assessee as ``source``."""
+    cycle = assessee.cycle
+    if cycle.status == CycleStatus.CLOSED:
+        raise NotPermitted("A closed cycle takes no more raters.")
+    if source not in Source.values:
+        raise _invalid("source", f"unknown source {source!r}: use {', '.join(Source.values)}")
+    user = (
+        get_user_model()
+        .objects.filter(memberships__organisation=cycle.organisation, username=username.strip())
+        .first()
+    )
+    if user is None:
+        raise _invalid("username", f"{username!r} is not a member of this organisation")
+    is_self = assessee.person.user_id == user.pk
+    if is_self != (source == Source.SELF):
+        message = (
+            "only the person themself rates as self"
+            if source == Source.SELF
+            else "the person's own account rates as self"
+        )
+        raise _invalid("source", message)
+    if Rater.objects.filter(assessee=assessee, user=user).exists():
+        raise _invalid("username", f"{username} already rates this person")
+    return Rater.objects.create(assessee=assessee, user=user, source=source, invited_by=actor)
+
+
+def remove_rater(rater: Rater) -> None:
+    """Withdraw a rater who has not submitted a form."""
+    if rater.assessee.cycle.status == CycleStatus.CLOSED:
+        raise NotPermitted("A closed cycle no longer changes.")
+    if rater.forms.filter(status=FormStatus.SUBMITTED).exists():
+        raise NotPermitted("This rater has submitted: their ratings stay on record.")
+    with transaction.atomic():
+        rater.forms.all().delete()
+        rater.delete()
+
+
+def open_cycle(cycle: Cycle) -> Cycle:
+    """Open a prepared cycle for ratings."""
+    if cycle.status != CycleStatus.DRAFT:
+        raise NotPermitted("Only a cycle being prepared can be opened.")
+    if not cycle.assessees.exists():
+        raise _invalid("people", "add the people to assess first")
+    cycle.status = CycleStatus.OPEN
+    cycle.opened_at = timezone.now()
+    cycle.save(update_fields=["status", "opened_at"])
+    return cycle
+
+
+def close_cycle(cycle: Cycle) -> Cycle:
+    """Close an open cycle: no more forms; drafts left unsubmitted do not count."""
+    if cycle.status != CycleStatus.OPEN:
+        raise NotPermitted("Only an open cycle can be closed.")
+    cycle.status = CycleStatus.CLOSED
+    cycle.closed_at = timezone.now()
+    cycle.save(update_fields=["status", "closed_at"])
+    return cycle
+
+
+def release_results(cycle: Cycle, actor: User | None, assessees: Sequence[Assessee]) -> int:
+    """Release results to the assessed people (and their managers); return how many."""
+    if cycle.status == CycleStatus.DRAFT:
+        raise NotPermitted("Nothing to release before the cycle opens.")
+    ids = [a.pk for a in assessees if a.cycle_id == cycle.pk]
+    return Assessee.objects.filter(cycle=cycle, pk__in=ids, released_at__isnull=True).update(
+        released_at=timezone.now(), released_by=actor
+    )
+
+
+# --- rating forms -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingInput:
+    """One answer of a form: a level (None: cannot judge) and its evidence."""
+
+    level: int | None
+    evidence: str = ""
+
+
+def _requirements(version: ProfileVersion) -> list[Requirement]:
+    return list(
+        Requirement.objects.filter(version=version, included=True)
+        .select_related("competency")
+        .order_by("position", "id")
+    )
+
+
+def _latest_form(rater: Rater) -> RatingForm | None:
+    return rater.forms.order_by("-number").first()
+
+
+def draft_form(rater: Rater, actor: User | None) -> RatingForm:
+    """Return the rater's draft form, starting version 1 if there is none yet."""
+    latest = _latest_form(rater)
+    if latest is not None and latest.status == FormStatus.DRAFT:
+        return latest
+    if latest is not None:
+        raise NotPermitted("This form is submitted and final: amend it to make a change.")
+    if rater.assessee.cycle.status != CycleStatus.OPEN:
+        raise NotPermitted("The cycle is not open for ratings.")
+    return RatingForm.objects.create(rater=rater, number=1, created_by=actor)
+
+
+def amend_form(rater: Rater, actor: User | None, *, reason: str) -> RatingForm:
+    """Start form n + 1 from the last submitted one; the old version stays unchanged."""
+    reason = reason.strip()
+    if not reason:
+        raise _invalid("reason", "say why the submitted ratings need amending")
+    if len(reason) > 500:
+        raise _invalid("reason", "longer than 500 characters")
+    latest = _latest_form(rater)
+    if latest is None or latest.status != FormStatus.SUBMITTED:
+        raise NotPermitted("Only a submitted form can be amended.")
+    if rater.assessee.cycle.status == CycleStatus.CLOSED:
+        raise NotPermitted("The cycle is closed.")
+    with transaction.atomic():
+        form = RatingForm.objects.create(
+            rater=rater, number=latest.number + 1, reason=reason, created_by=actor
+        )
+        Rating.objects.bulk_create(
+            Rating(form=form, competency_id=r.competency_id, level=r.level, evidence=r.evidence)
+            for r in latest.ratings.all()
+        )
+    return form
+
+
+def _check_answers(
+    answers: Mapping[str, RatingInput],
+    requirements: Sequence[Requirement],
+    levels: int,
+    *,
+    submit: bool,
+) -> list[Problem]:
+    keys = {r.competency.key for r in requirements}
+    problems = [
+        Problem(key, "not a requirement of this profile") for key in answers if key not in keys
+    ]
+    for key, answer in answers.items():
+        if key not in keys:
+            continue
+        if answer.level is not None and not 1 <= answer.level <= levels:
+            problems.append(Problem(f"{key}.level", f"must be a level from 1 to {levels}"))
+        if len(answer.evidence) > MAX_EVIDENCE:
+            problems.append(Problem(f"{key}.evidence", f"longer than {MAX_EVIDENCE} characters"))
+        if submit and answer.level is not None and not answer.evidence.strip():
+            problems.append(
+                Problem(f"{key}.evidence", "give the evidence or behaviour behind this rating")
+            )
+    if submit and not any(a.level is not None for a in answers.values()):
+        problems.append(Problem("ratings", "rate at least one requirement before submitting"))
+    return problems
+
+
+def save_form(
+    form: RatingForm,
+    actor: User | None,
+    answers: Mapping[str, RatingInput],
+    *,
+    submit: bool = False,
+) -> RatingForm:
+    """Save a draft form's answers (by competency key); ``submit`` makes it final.
+
+    The whole form is replaced by ``answers``: a requirement left out is unanswered.
+    Submitting checks that every rating has its evidence.
+    """
+    if form.status != FormStatus.DRAFT:
+        raise NotPermitted("This form is submitted and final: amend it to make a change.")
+    cycle = form.rater.assessee.cycle
+    if cycle.status != CycleStatus.OPEN:
+        raise NotPermitted("The cycle is not open for ratings.")
+    version = cycle.profile_version
+    requirements = _requirements(version)
+    levels = len(get_scale(version.framework_version))
+    problems = _check_answers(answers, requirements, levels, submit=submit)
+    if problems:
+        raise ValidationError(problems)
+    by_key = {r.competency.key: r.competency_id for r in requirements}
+    with transaction.atomic():
+        # Re-read under a lock: ``form`` may be a stale copy of one submitted meanwhile
+        # (a second tab, a double click), which must be refused, not hit the trigger.
+        locked = RatingForm.objects.select_for_update().filter(pk=form.pk)
+        if locked.values_list("status", flat=True).first() != FormStatus.DRAFT:
+            raise NotPermitted("This form is submitted and final: amend it to make a change.")
+        form.ratings.all().delete()
+        Rating.objects.bulk_create(
+            Rating(form=form, competency_id=by_key[key], level=a.level, evidence=a.evidence.strip())
+            for key, a in answers.items()
+            if a.level is not None or a.evidence.strip()
+        )
+        if submit:
+            form.status = FormStatus.SUBMITTED
+            form.submitted_at = timezone.now()
+            form.submitted_by = actor
+            form.save(update_fields=["status", "submitted_at", "submitted_by"])
+    return form
+
+
+@dataclass(frozen=True)
+class ImportedRating:
+    """One row of a ratings import: who rated whom on what."""
+
+    person: str  # reference
+    rater: str  # username
+    source: str
+    competency: str  # key
+    level: int | None
+    evidence: str = ""
+
+
+@dataclass
+class _RatingContext:
+    assessees: dict[str, Assessee]
+    users: dict[str, User]
+    requirements: dict[str, Requirement]
+    levels: int
+    raters: dict[tuple[int, int], Rater]
+
+
+def _check_rating_row(
+    row: ImportedRating, label: str, ctx: _RatingContext
+) -> tuple[list[Problem], tuple[int, int] | None]:
+    problems: list[Problem] = []
+
+    def bad(name: str, message: str) -> None:
+        problems.append(Problem(_where(label, name), message))
+
+    assessee = ctx.assessees.get(row.person.strip())
+    user = ctx.users.get(row.rater.strip())
+    if assessee is None:
+        bad("person", f"{row.person!r} is not assessed in this cycle")
+    if user is None:
+        bad("rater", f"{row.rater!r} is not a member of this organisation")
+    if row.source not in Source.values:
+        bad("source", f"unknown source {row.source!r}: use {', '.join(Source.values)}")
+    if row.competency not in ctx.requirements:
+        bad("competency", f"{row.competency!r} is not a requirement of this profile")
+    if row.level is not None and not 1 <= row.level <= ctx.levels:
+        bad("level", f"must be a level from 1 to {ctx.levels}")
+    if row.level is not None and not row.evidence.strip():
+        bad("evidence", "give the evidence behind this rating")
+    if len(row.evidence) > MAX_EVIDENCE:
+        bad("evidence", f"longer than {MAX_EVIDENCE} characters")
+    if problems or assessee is None or user is None:
+        return problems, None
+    existing = ctx.raters.get((assessee.pk, user.pk))
+    if existing is not None and existing.source != row.source:
+        bad("source", f"{user.username} rates this person as {existing.source}")
+    elif (assessee.person.user_id == user.pk) != (row.source == Source.SELF):
+        bad("source", "self ratings come from the person's own account only")
+    return problems, (assessee.pk, user.pk)
+
+
+def import_ratings(
+    cycle: Cycle,
+    actor: User | None,
+    rows: Sequence[ImportedRating],
+    *,
+    where: Sequence[str] | None = None,
+    reason: str = "Imported",
+) -> int:
+    """Store ratings collected outside kamfit as submitted forms; return forms written.
+
+    Rows are grouped by (person, rater) into one form each. A rater not yet assigned
+    is added with the row's source; one who already submitted gets an amendment
+    (form n + 1) carrying ``reason``. All or nothing.
+    """
+    if cycle.status != CycleStatus.OPEN:
+        raise NotPermitted("Ratings can be imported while the cycle is open.")
+    labels = list(where) if where is not None else [f"rating {i + 1}" for i in range(len(rows))]
+    ctx = _RatingContext(
+        assessees={a.person.reference: a for a in cycle.assessees.select_related("person")},
+        users={
+            u.username: u
+            for u in get_user_model().objects.filter(
+                memberships__organisation=cycle.organisation,
+                username__in={r.rater.strip() for r in rows},
+            )
+        },
+        requirements={r.competency.key: r for r in _requirements(cycle.profile_version)},
+        levels=len(get_scale(cycle.profile_version.framework_version)),
+        raters={(r.assessee_id, r.user_id): r for r in Rater.objects.filter(assessee__cycle=cycle)},
+    )
+    problems: list[Problem] = []
+    grouped: dict[tuple[int, int], dict[str, RatingInput]] = {}
+    sources: dict[tuple[int, int], str] = {}
+    for row, label in zip(rows, labels, strict=True):
+        found, pair = _check_rating_row(row, label, ctx)
+        problems += found
+        if pair is None or found:
+            continue
+        if row.competency in grouped.setdefault(pair, {}):
+            problems.append(
+                Problem(_where(label, "competency"), "rated twice by the same rater for one person")
+            )
+            continue
+        if sources.setdefault(pair, row.source) != row.source:
+            problems.append(
+                Problem(_where(label, "source"), f"this rater's other rows say {sources[pair]}")
+            )
+            continue
+        grouped[pair][row.competency] = RatingInput(row.level, row.evidence.strip())
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        for pair, answers in grouped.items():
+            rater = ctx.raters.get(pair) or Rater.objects.create(
+                assessee_id=pair[0], user_id=pair[1], source=sources[pair], invited_by=actor
+            )
+            _write_submitted(rater, actor, answers, ctx.requirements, reason)
+    return len(grouped)
+
+
+def _write_submitted(
+    rater: Rater,
+    actor: User | None,
+    answers: Mapping[str, RatingInput],
+    requirements: Mapping[str, Requirement],
+    reason: str,
+) -> None:
+    latest = _latest_form(rater)
+    if latest is not None and latest.status == FormStatus.DRAFT:
+        latest.delete()  # an unsubmitted draft gives way to the imported ratings
+        latest = _latest_form(rater)
+    form = RatingForm.objects.create(
+        rater=rater,
+        number=(latest.number + 1) if latest else 1,
+        reason=reason if latest else "",
+        created_by=actor,
+    )
+    imported = {requirements[key].competency_id: a for key, a in answers.items()}
+    # An amendment starts from the last submitted version, as amend_form does: a row
+    # correcting one requirement must not drop the rater's other ratings.
+    kept = [] if latest is None else list(latest.ratings.exclude(competency_id__in=imported))
+    Rating.objects.bulk_create(
+        [
+            *(
+                Rating(form=form, competency_id=r.competency_id, level=r.level, evidence=r.evidence)
+                for r in kept
+            ),
+            *(
+                Rating(form=form, competency_id=competency_id, level=a.level, evidence=a.evidence)
+                for competency_id, a in imported.items()
+            ),
+        ]
+    )
+    form.status = FormStatus.SUBMITTED
+    form.submitted_at = timezone.now()
+    form.submitted_by = actor
+    form.save(update_fields=["status", "submitted_at", "submitted_by"])
+
+
+# --- psychometrics and the quick check ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PsychometricInput:
+    """One psychometric score as a provider reports it."""
+
+    person: str  # reference
+    attribute: str  # framework competency key
+    provider: str
+    scale: str
+    value: float
+    assessed_on: dt.date
+    instrument: str = ""
+    provider_scale: str = ""
+
+
+def _attribute_keys(org: Organisation) -> dict[str, str]:
+    """Competency keys (kind A or C/A) of the frameworks the organisation's profiles use."""
+    return dict(
+        Competency.objects.filter(
+            version__profile_versions__profile__organisation=org, kind__in=["A", "C/A"]
+        )
+        .values_list("key", "name")
+        .distinct()
+    )
+
+
+def _scale_levels(org: Organisation) -> int:
+    """Levels of the scale a "level" score is on: that of the latest profile in use."""
+    version = (
+        ProfileVersion.objects.filter(profile__organisation=org, status=ProfileStatus.PUBLISHED)
+        .select_related("framework_version")
+        .order_by("-published_at", "-id")
+        .first()
+    )
+    return len(get_scale(version.framework_version)) if version else 5
+
+
+def _sten_of(row: PsychometricInput, levels: int) -> tuple[float, str]:
+    """The value as a sten, or the reason it cannot be one."""
+    if row.scale not in PsychometricScale.values:
+        return math.nan, ""  # reported on the scale field
+    try:
+        if row.scale == PsychometricScale.LEVEL:
+            level = scoring.psychometric_level(row.value, "level", levels)
+            return 1 + (level - 1) * 9 / (levels - 1), ""
+        return scoring.sten_from(row.value, row.scale), ""
+    except ValidationError as exc:
+        return math.nan, "; ".join(p.message for p in exc.problems)
+
+
+def save_psychometrics(
+    org: Organisation,
+    actor: User | None,
+    rows: Sequence[PsychometricInput],
+    *,
+    where: Sequence[str] | None = None,
+) -> int:
+    """Store psychometric results, all or nothing; return how many were stored.
+
+    Each value is kept as the provider gave it and as a sten, so results from
+    different providers compare. The attribute must be an attribute (A or C/A) of
+    a framework the organisation's role profiles use.
+    """
+    labels = list(where) if where is not None else [f"result {i + 1}" for i in range(len(rows))]
+    people = {
+        p.reference: p
+        for p in Person.objects.filter(
+            organisation=org, reference__in={r.person.strip() for r in rows}
+        )
+    }
+    attributes = _attribute_keys(org)
+    levels = _scale_levels(org)
+    problems: list[Problem] = []
+    results: list[PsychometricResult] = []
+    today = timezone.localdate()
+    for row, label in zip(rows, labels, strict=True):
+        start = len(problems)
+
+        def bad(name: str, message: str, label: str = label) -> None:
+            problems.append(Problem(_where(label, name), message))
+
+        person = people.get(row.person.strip())
+        if person is None:
+            bad("person", f"no person with reference {row.person!r}")
+        if row.attribute not in attributes:
+            bad(
+                "attribute",
+                f"{row.attribute!r} is not an attribute (A or C/A) of the frameworks in use",
+            )
+        if not row.provider.strip():
+            bad("provider", "name the test provider")
+        if row.scale not in PsychometricScale.values:
+            bad("scale", f"unknown scale {row.scale!r}: use {', '.join(PsychometricScale.values)}")
+        if row.assessed_on > today:
+            bad("assessed_on", "a date in the future")
+        sten, message = _sten_of(row, levels)
+        if message:
+            bad("value", message)
+        if len(problems) > start or person is None:
+            continue
+        results.append(
+            PsychometricResult(
+                organisation=org,
+                person=person,
+                attribute_key=row.attribute,
+                provider=row.provider.strip()[:200],
+                instrument=row.instrument.strip()[:200],
+                provider_scale=row.provider_scale.strip()[:200],
+                scale=row.scale,
+                value=row.value,
+                sten=round(sten, 4),
+                assessed_on=row.assessed_on,
+                imported_by=actor,
+            )
+        )
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic():
+        PsychometricResult.objects.bulk_create(results)
+    return len(results)
+
+
+def record_quick_check(
+    person: Person, actor: User | None, answers: Mapping[str, bool | None], *, note: str = ""
+) -> QuickCheck:
+    """Record the SBI quick check (nine yes/no questions) for an existing KAM."""
+    check = development.shipped_quick_check()
+    yes, answered = development.quick_check_score(answers, check)
+    if answered == 0:
+        raise _invalid("answers", "answer at least one question")
+    if len(note) > 2000:
+        raise _invalid("note", "longer than 2000 characters")
+    return QuickCheck.objects.create(
+        organisation_id=person.organisation_id,
+        person=person,
+        answers={q.key: answers.get(q.key) for q in check.questions},
+        yes_count=yes,
+        answered_count=answered,
+        note=note.strip(),
+        answered_by=actor,
+    )

@@ -1,0 +1,1 @@
+"""Development plans that turn assessment gaps into actions."""
