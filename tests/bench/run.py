@@ -38,7 +38,7 @@ def setup_django(data_dir: str) -> None:
     call_command("migrate", verbosity=0)
 
 
-def measure(client: object, url: str) -> tuple[float, float, int]:
+def measure(client: object, url: str, runs: int = RUNS) -> tuple[float, float, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -48,7 +48,7 @@ def measure(client: object, url: str) -> tuple[float, float, int]:
     if response.status_code != 200:
         raise SystemExit(f"{url}: HTTP {response.status_code}")
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         start = time.perf_counter()
         client.get(url)  # type: ignore[attr-defined]
         times.append((time.perf_counter() - start) * 1000)
@@ -107,6 +107,12 @@ def main() -> None:
                 sys.exit(1)
         bench_audits(client, org, user)
         bench_profiles(client, org, user, sizes[500])
+        from tests.bench.scoring import bench_scoring
+
+        bench_scoring()
+        from tests.bench.assessments import bench_assessments
+
+        bench_assessments(client, org, user)
 
 
 def bench_audits(client: object, org: Organisation, user: User) -> None:

@@ -55,6 +55,7 @@ def page(browser: Browser) -> Iterator[Page]:
 def _purge_published_versions_before_flush(transactional_db: None) -> Iterator[None]:
     """Clear frozen rows the way a purge does, so the test database flush may run."""
     yield
+    from kamfit.assessments.models import Cycle
     from kamfit.audits.models import Audit
     from kamfit.frameworks.models import Framework
     from kamfit.frameworks.services import unfrozen
@@ -62,6 +63,7 @@ def _purge_published_versions_before_flush(transactional_db: None) -> Iterator[N
 
     Audit.objects.all().delete()  # an audit protects the framework version it names
     with unfrozen("test teardown"):
+        Cycle.objects.all().delete()  # submitted forms are frozen; a cycle protects its profile
         WeightingExercise.objects.all().delete()  # an exercise protects the version it weighs
         Profile.objects.all().delete()  # a profile version protects its framework version
         while Framework.objects.exists():  # copies first: a parent version is protected

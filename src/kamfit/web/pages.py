@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.urls import reverse
 
 from kamfit.domain.errors import NotPermitted, ValidationError
-from kamfit.orgs.models import Membership
+from kamfit.orgs.models import Membership, Role
+from kamfit.orgs.permissions import may
 
-__all__ = ["org_url", "show_problems"]
+__all__ = ["org_url", "require", "show_problems"]
 
 
 def org_url(name: str, m: Membership, *args: object) -> str:
@@ -24,3 +26,9 @@ def show_problems(request: HttpRequest, exc: ValidationError | NotPermitted) -> 
             messages.error(request, str(problem))
     else:
         messages.error(request, str(exc))
+
+
+def require(m: Membership, permission: frozenset[Role], what: str) -> None:
+    """Refuse (403) a member whose role does not hold ``permission``; ``what`` says what."""
+    if not may(m.role, permission):
+        raise PermissionDenied(f"Your role ({m.get_role_display()}) may not {what}.")
