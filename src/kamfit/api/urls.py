@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from kamfit.api import audits, profiles, views
+from kamfit.api import assessments, audits, profiles, views
 
 app_name = "api"
 
@@ -16,6 +16,10 @@ AUDIT = ORG + "audits/<int:pk>/"
 PROFILE = ORG + "profiles/<int:pk>/"
 PV = PROFILE + "versions/<int:number>/"
 EXERCISE = ORG + "weighting-exercises/<int:pk>/"
+PERSON = ORG + "people/<int:pk>/"
+CYCLE = ORG + "cycles/<int:pk>/"
+FORM = ORG + "rating-forms/<int:pk>/"
+PLAN = ORG + "plans/<int:pk>/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -56,4 +60,41 @@ urlpatterns = [
     path(EXERCISE + "results/", profiles.ExerciseResultsView.as_view(), name="exercise-results"),
     path(EXERCISE + "adopt/", profiles.ExerciseAdopt.as_view(), name="exercise-adopt"),
     path(EXERCISE + "my-answers/", profiles.MyAnswers.as_view(), name="exercise-my-answers"),
+    path(ORG + "people/", assessments.PeopleList.as_view(), name="people"),
+    path(ORG + "people/import/", assessments.PeopleImport.as_view(), name="people-import"),
+    path(PERSON, assessments.PersonDetail.as_view(), name="person"),
+    path(PERSON + "quick-checks/", assessments.PersonQuickChecks.as_view(), name="quick-checks"),
+    path(
+        PERSON + "psychometrics/",
+        assessments.PersonPsychometrics.as_view(),
+        name="person-psychometrics",
+    ),
+    path(
+        ORG + "psychometrics/import/",
+        assessments.PsychometricsImport.as_view(),
+        name="psychometrics-import",
+    ),
+    path(ORG + "cycles/", assessments.CycleList.as_view(), name="cycles"),
+    path(CYCLE, assessments.CycleDetail.as_view(), name="cycle"),
+    path(CYCLE + "open/", assessments.CycleOpen.as_view(), name="cycle-open"),
+    path(CYCLE + "close/", assessments.CycleClose.as_view(), name="cycle-close"),
+    path(CYCLE + "people/", assessments.CyclePeople.as_view(), name="cycle-people"),
+    path(CYCLE + "raters/", assessments.CycleRaters.as_view(), name="cycle-raters"),
+    path(CYCLE + "raters/<int:rater>/", assessments.CycleRater.as_view(), name="cycle-rater"),
+    path(CYCLE + "results/", assessments.CycleResults.as_view(), name="cycle-results"),
+    path(
+        CYCLE + "results/<int:person>/",
+        assessments.PersonResult.as_view(),
+        name="cycle-person-result",
+    ),
+    path(CYCLE + "release/", assessments.CycleRelease.as_view(), name="cycle-release"),
+    path(CYCLE + "ratings/import/", assessments.RatingsImport.as_view(), name="ratings-import"),
+    path(ORG + "rating-forms/mine/", assessments.MyRatingForms.as_view(), name="forms-mine"),
+    path(FORM, assessments.RatingFormDetail.as_view(), name="rating-form"),
+    path(FORM + "amend/", assessments.RatingFormAmend.as_view(), name="rating-form-amend"),
+    path(ORG + "plans/", assessments.PlanList.as_view(), name="plans"),
+    path(PLAN, assessments.PlanDetail.as_view(), name="plan"),
+    path(PLAN + "actions/", assessments.PlanActions.as_view(), name="plan-actions"),
+    path(PLAN + "actions/<int:action>/", assessments.PlanAction.as_view(), name="plan-action"),
+    path(PLAN + "close/", assessments.PlanClose.as_view(), name="plan-close"),
 ]
