@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from kamfit.assessments.cli import assess_app
 from kamfit.audits.cli import audit_app
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid, KamfitError
@@ -37,8 +38,9 @@ framework_app = typer.Typer(
 app.add_typer(framework_app, name="framework")
 app.add_typer(audit_app, name="audit")
 app.add_typer(profile_app, name="profile")
+app.add_typer(assess_app, name="assess")
 
-KAMFIT_COMMANDS = {"framework", "audit", "profile", "demo", "serve", "--help", "-h"}
+KAMFIT_COMMANDS = {"framework", "audit", "profile", "assess", "demo", "serve", "--help", "-h"}
 
 
 class Format(StrEnum):
