@@ -28,6 +28,7 @@ from kamfit.audits.services import (
     repeat_audit,
     save_answers,
 )
+from kamfit.demo_people import load_demo_people
 from kamfit.domain import framework as fw
 from kamfit.domain import weighting
 from kamfit.frameworks.models import Competency, FrameworkVersion, VersionStatus
@@ -114,6 +115,7 @@ def load_demo() -> list[str]:
         )
         _demo_audit(acme, published, director)
     _demo_profiles(acme)
+    load_demo_people(acme, password=DEMO_PASSWORD, hashed=hashed)
     return names
 
 
@@ -124,7 +126,18 @@ DEMO_DEPARTMENTS = [  # department, respondents, how positive it tends to be (0.
     ("finance", 3, 0.6),
     ("senior_management", 2, 0.8),
 ]
-DEMO_ELEMENTS = ["strategy", "relationships", "resources", "contact", "boundaries", "reporting"]
+DEMO_ELEMENTS = [
+    "strategy",
+    "relationships",
+    "resources",
+    "contact",
+    "boundaries",
+    "reporting",
+    "risk",
+    "capabilities",
+]
+# The company's side of these is weak, so an assessed KAM's gap there shows beside it.
+WEAK_ELEMENTS = ("risk", "capabilities")
 
 
 def _demo_audit(org: Organisation, version: FrameworkVersion, director: User) -> None:
@@ -143,6 +156,8 @@ def _demo_audit(org: Organisation, version: FrameworkVersion, director: User) ->
     for n, item in enumerate(items):
         if any(w in item.text for w in ("barriers", "resources", "reward")):
             difficulty[n] -= 0.35
+        if item.element_key in WEAK_ELEMENTS:
+            difficulty[n] -= 0.15
     members = {m.user.username: m.user for m in Membership.objects.filter(organisation=org)}
     responses = []
     for department, count, mood in DEMO_DEPARTMENTS:
