@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+    from kamfit.assessments.models import Cycle
     from kamfit.orgs.models import Organisation
+    from kamfit.profiles.models import ProfileVersion
 
 SIZES = (1_000, 10_000)
 RATERS = ("manager", "peer", "peer", "peer")
 
 
-def _profile(org: Organisation, user: User) -> object:
+def _profile(org: Organisation, user: User) -> ProfileVersion:
     from kamfit.domain import framework as fw
     from kamfit.frameworks.models import FrameworkVersion
     from kamfit.profiles import services
@@ -40,7 +42,7 @@ def _profile(org: Organisation, user: User) -> object:
     return profile
 
 
-def _team(org: Organisation, profile: object, raters: list[User], n: int) -> object:
+def _team(org: Organisation, profile: ProfileVersion, raters: list[User], n: int) -> Cycle:
     import numpy as np
     from django.utils import timezone
 
@@ -120,11 +122,11 @@ def bench_assessments(client: object, org: Organisation, user: User) -> None:
         cycle = _team(org, profile, raters, n)
         setup = time.perf_counter() - start
         start = time.perf_counter()
-        data = load_cycle(cycle)  # type: ignore[arg-type]
+        data = load_cycle(cycle)
         loaded = (time.perf_counter() - start) * 1000
-        team_url = reverse("assessments:team", args=[org.slug, cycle.pk])  # type: ignore[attr-defined]
+        team_url = reverse("assessments:team", args=[org.slug, cycle.pk])
         person = data.assessees[0].person_id
-        result_url = reverse("assessments:result", args=[org.slug, cycle.pk, person])  # type: ignore[attr-defined]
+        result_url = reverse("assessments:result", args=[org.slug, cycle.pk, person])
         team_median, team_p95, team_q = measure(client, team_url, runs=5)
         result_median, _p95, result_q = measure(client, result_url, runs=5)
         counts.append((team_q, result_q))
