@@ -27,7 +27,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from kamfit.terminal import err, fail, out, setup_django
+from kamfit.terminal import acting as _acting
+from kamfit.terminal import err, fail, out
+from kamfit.terminal import member as _member
 
 if TYPE_CHECKING:
     from kamfit.assessments.models import Assessee, Cycle, Person
@@ -82,49 +84,6 @@ class SourceChoice(StrEnum):
 
 
 # --- Resolving arguments -----------------------------------------------------------------------
-
-
-def _member(org: str, username: str) -> Membership:
-    """The membership of ``--as`` in ``--org``; exit 2 if there is none."""
-    setup_django()
-    from django.contrib.auth import get_user_model  # noqa: PLC0415
-    from django.http import Http404  # noqa: PLC0415
-
-    from kamfit.orgs.access import access_membership  # noqa: PLC0415
-    from kamfit.orgs.models import Organisation  # noqa: PLC0415
-
-    if not Organisation.objects.filter(slug=org).exists():
-        raise fail(f"--org {org!r}: no such organisation", 2)
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise fail(f"--as {username!r}: no such user", 2)
-    try:
-        return access_membership(user, org)
-    except Http404:
-        raise fail(f"--as {username!r}: not an active member of {org!r}", 2) from None
-
-
-@contextmanager
-def _acting(m: Membership) -> Iterator[None]:
-    """Turn refusals into messages: 404 and 403 exit 2, invalid input and rules exit 1."""
-    from django.core.exceptions import PermissionDenied  # noqa: PLC0415
-    from django.http import Http404  # noqa: PLC0415
-
-    from kamfit.domain.errors import NotPermitted, ValidationError  # noqa: PLC0415
-
-    try:
-        yield
-    except Http404 as exc:
-        raise fail(str(exc), 2) from exc
-    except PermissionDenied as exc:
-        raise fail(f"--as {m.user.get_username()}: {exc}", 2) from exc
-    except ValidationError as exc:
-        err.print(f"{len(exc.problems)} problem(s); nothing was changed", markup=False)
-        for problem in exc.problems:
-            err.print(f"  {problem}", markup=False)
-        raise typer.Exit(1) from exc
-    except NotPermitted as exc:
-        raise fail(str(exc), 1) from exc
 
 
 def _require(m: Membership, permission: frozenset[Role], what: str) -> None:
@@ -182,7 +141,7 @@ def _importing(m: Membership, file: Path) -> Iterator[None]:
     """Like :func:`_acting`, with the file named in the list of problems."""
     from kamfit.domain.errors import ValidationError  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         try:
             yield
         except ValidationError as exc:
@@ -230,7 +189,7 @@ def people(
     from kamfit.orgs.permissions import MANAGE_PEOPLE  # noqa: PLC0415
     from kamfit.spreadsheets import to_csv  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         if fmt is ListFormat.csv:
             _require(m, MANAGE_PEOPLE, "export people")
         found = list(
@@ -332,7 +291,7 @@ def quick_check(
 
     check = shipped_quick_check()
     answers = _answers(yes or [], no or [], [q.key for q in check.questions])
-    with _acting(m):
+    with _acting(m.user.get_username()):
         person = access_person(m, _person(m, reference).pk, action="quick_check")
         recorded = services.record_quick_check(person, m.user, answers, note=note)
     out.print(
@@ -354,7 +313,7 @@ def cycles(org: OrgOption, username: AsOption) -> None:
     from kamfit.orgs.access import list_cycles  # noqa: PLC0415
     from kamfit.orgs.permissions import MANAGE_PEOPLE  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         _require(m, MANAGE_PEOPLE, "manage assessment cycles")
     found = (
         list_cycles(m.organisation)
@@ -404,7 +363,7 @@ def create_cycle(
     from kamfit.orgs.permissions import MANAGE_PEOPLE  # noqa: PLC0415
     from kamfit.profiles.models import ProfileStatus, ProfileVersion  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         _require(m, MANAGE_PEOPLE, "run assessment cycles")
     versions = ProfileVersion.objects.filter(
         profile__in=list_profiles(m.organisation).filter(key=profile)
@@ -421,7 +380,7 @@ def create_cycle(
     missing = [r for r in wanted if r not in people]
     if missing:
         raise fail(f"--person: no such person in {org!r}: {', '.join(missing)}", 2)
-    with _acting(m), transaction.atomic():
+    with _acting(m.user.get_username()), transaction.atomic():
         cycle = services.create_cycle(m.organisation, m.user, title=title, profile_version=version)
         added = services.add_people(cycle, m.user, [people[r] for r in wanted])
     raters = Rater.objects.filter(assessee__cycle=cycle).count()
@@ -448,7 +407,7 @@ def add_rater(
     m = _member(org, username)
     from kamfit.assessments import services  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         cycle = _cycle(m, cycle_id)
         (assessee,) = _assessees(cycle, [reference])
         services.add_rater(assessee, m.user, username=rater, source=source.value)
@@ -461,7 +420,7 @@ def open_cycle(cycle_id: CycleId, org: OrgOption, username: AsOption) -> None:
     m = _member(org, username)
     from kamfit.assessments import services  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         services.open_cycle(_cycle(m, cycle_id))
     out.print(f"cycle {cycle_id} is open for ratings", markup=False)
 
@@ -472,7 +431,7 @@ def close_cycle(cycle_id: CycleId, org: OrgOption, username: AsOption) -> None:
     m = _member(org, username)
     from kamfit.assessments import services  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         services.close_cycle(_cycle(m, cycle_id))
     out.print(f"cycle {cycle_id} is closed", markup=False)
 
@@ -507,7 +466,7 @@ def release(
     m = _member(org, username)
     from kamfit.assessments import services  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         cycle = _cycle(m, cycle_id, action="release")
         chosen = list(cycle.assessees.all()) if everyone else _assessees(cycle, references or [])
         count = services.release_results(cycle, m.user, chosen)
@@ -663,7 +622,7 @@ def results(
     from kamfit.assessments.queries import load_cycle  # noqa: PLC0415
     from kamfit.orgs.access import access_assessee  # noqa: PLC0415
 
-    with _acting(m):
+    with _acting(m.user.get_username()):
         if reference is None:
             _team(load_cycle(_cycle(m, cycle_id)), fmt)
             return

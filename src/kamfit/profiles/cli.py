@@ -14,8 +14,6 @@ inside each command, so that ``kamfit`` starts without a database.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -24,7 +22,9 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kamfit.terminal import acting as _acting
 from kamfit.terminal import err, fail, out, setup_django
+from kamfit.terminal import member as _member
 
 if TYPE_CHECKING:
     from kamfit.orgs.models import Membership, Organisation
@@ -77,46 +77,6 @@ def _organisation(org: str) -> Organisation:
     if organisation is None:
         raise fail(f"--org {org!r}: no such organisation", 2)
     return organisation
-
-
-def _member(org: str, username: str) -> Membership:
-    """The membership of ``--as`` in ``--org``; exit 2 if there is none."""
-    _organisation(org)
-    from django.contrib.auth import get_user_model  # noqa: PLC0415
-    from django.http import Http404  # noqa: PLC0415
-
-    from kamfit.orgs.access import access_membership  # noqa: PLC0415
-
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        raise fail(f"--as {username!r}: no such user", 2)
-    try:
-        return access_membership(user, org)
-    except Http404:
-        raise fail(f"--as {username!r}: not an active member of {org!r}", 2) from None
-
-
-@contextmanager
-def _acting(username: str) -> Iterator[None]:
-    """Turn the access layer's refusals into messages: 404 and 403 exit 2, others 1."""
-    from django.core.exceptions import PermissionDenied  # noqa: PLC0415
-    from django.http import Http404  # noqa: PLC0415
-
-    from kamfit.domain.errors import NotPermitted, ValidationError  # noqa: PLC0415
-
-    try:
-        yield
-    except Http404 as exc:
-        raise fail(str(exc), 2) from exc
-    except PermissionDenied as exc:
-        raise fail(f"--as {username}: {exc}", 2) from exc
-    except ValidationError as exc:
-        err.print(f"{len(exc.problems)} problem(s); nothing was changed", markup=False)
-        for problem in exc.problems:
-            err.print(f"  {problem}", markup=False)
-        raise typer.Exit(1) from exc
-    except NotPermitted as exc:
-        raise fail(str(exc), 1) from exc
 
 
 def _profile(org: str, pk: int) -> Profile:
