@@ -789,24 +789,6 @@ def _person_detail(m: Membership, reference: str, code: int = status.HTTP_200_OK
     return Response(PersonSerializer(person).data, status=code)
 
 
-def _current_input(person: Person) -> services.PersonInput:
-    """What a person is today, as the service takes it (key accounts left as they are)."""
-    return services.PersonInput(
-        reference=person.reference,
-        name=person.name,
-        email=person.email,
-        kind=person.kind,
-        job_title=person.job_title,
-        unit=person.unit,
-        manager=person.manager.reference if person.manager else "",
-        background=person.background,
-        background_note=person.background_note,
-        profile=person.profile.key if person.profile else "",
-        username=person.user.get_username() if person.user else "",
-        active=person.active,
-    )
-
-
 def _person_input(base: services.PersonInput, body: dict[str, Any]) -> services.PersonInput:
     """``base`` with the fields of ``body``; key accounts as sent, else as in ``base``."""
     accounts = body.pop("accounts", base.accounts)
@@ -1172,7 +1154,7 @@ class PersonDetail(APIView):
         m, person = _person(request, org, pk, action="manage")
         body = _valid(PersonChangeSerializer, request.data, partial=True)
         services.upsert_people(
-            m.organisation, m.user, [_person_input(_current_input(person), body)]
+            m.organisation, m.user, [_person_input(services.current_input(person), body)]
         )
         return _person_detail(m, person.reference)
 

@@ -240,20 +240,7 @@ def _current(person: Person | None) -> services.PersonInput:
     """What a person is today, as an import row (the defaults for someone new)."""
     if person is None:
         return services.PersonInput(reference="", name="")
-    return services.PersonInput(
-        reference=person.reference,
-        name=person.name,
-        email=person.email,
-        kind=person.kind,
-        job_title=person.job_title,
-        unit=person.unit,
-        manager=person.manager.reference if person.manager else "",
-        background=person.background,
-        background_note=person.background_note,
-        profile=person.profile.key if person.profile else "",
-        username=person.user.get_username() if person.user else "",
-        active=person.active,
-    )
+    return services.current_input(person)
 
 
 _KINDS = choice_lookup(PersonKind.choices)

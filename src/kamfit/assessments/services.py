@@ -59,6 +59,7 @@ __all__ = [
     "amend_form",
     "close_cycle",
     "create_cycle",
+    "current_input",
     "draft_form",
     "import_ratings",
     "open_cycle",
@@ -106,6 +107,24 @@ class PersonInput:
     username: str = ""  # the member account that sees this person's released results
     accounts: tuple[str, ...] | None = None  # None: leave the key accounts as they are
     active: bool = True
+
+
+def current_input(person: Person) -> PersonInput:
+    """What a person is today, as this module takes it (key accounts left as they are)."""
+    return PersonInput(
+        reference=person.reference,
+        name=person.name,
+        email=person.email,
+        kind=person.kind,
+        job_title=person.job_title,
+        unit=person.unit,
+        manager=person.manager.reference if person.manager else "",
+        background=person.background,
+        background_note=person.background_note,
+        profile=person.profile.key if person.profile else "",
+        username=person.user.get_username() if person.user else "",
+        active=person.active,
+    )
 
 
 @dataclass

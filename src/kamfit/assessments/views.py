@@ -189,20 +189,8 @@ def person_edit(request: HttpRequest, m: Membership, pk: int | None = None) -> H
             return redirect(org_url("assessments:person", m, saved.pk))
         values = data.__dict__ | {"accounts": "\n".join(data.accounts or ())}
     elif person is not None:
-        values = {
-            "reference": person.reference,
-            "name": person.name,
-            "email": person.email,
-            "kind": person.kind,
-            "job_title": person.job_title,
-            "unit": person.unit,
-            "manager": person.manager.reference if person.manager else "",
-            "background": person.background,
-            "background_note": person.background_note,
-            "profile": person.profile.key if person.profile else "",
-            "username": person.user.get_username() if person.user else "",
-            "accounts": "\n".join(person.accounts.values_list("name", flat=True)),
-            "active": person.active,
+        values = services.current_input(person).__dict__ | {
+            "accounts": "\n".join(person.accounts.values_list("name", flat=True))
         }
     else:
         values = {"kind": PersonKind.KAM, "background": Background.UNKNOWN, "active": True}
