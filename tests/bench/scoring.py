@@ -12,6 +12,7 @@ and whether the two agree. Run on its own with::
 from __future__ import annotations
 
 import gc
+import os
 import resource
 import statistics
 import time
@@ -59,6 +60,7 @@ def bench_scoring() -> None:
             failures.append(f"{people:,} people: only {ratio:.0f}× pandas (target {MIN_RATIO}×)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"\npeak memory (max RSS of the process): {peak:.1f} GB")
+    print(f"load average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print("targets missed: " + ("; ".join(failures) if failures else "none"))
 
 

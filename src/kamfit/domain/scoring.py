@@ -837,26 +837,33 @@ def _checked_groups(groups: npt.ArrayLike | None, n: int) -> npt.NDArray[np.int6
 def _percentile(fit: Floats, groups: npt.NDArray[np.int64]) -> Floats:
     """Rank fits within groups by one sort of (group, fit) keys; nan fits are not ranked."""
     out = np.full(fit.shape, math.nan)
-    scored = np.flatnonzero(~np.isnan(fit))
-    m = len(scored)
+    scored = ~np.isnan(fit)
+    index = None if scored.all() else np.flatnonzero(scored)  # skip copies when all have a fit
+    f, g = (fit, groups) if index is None else (fit[index], groups[index])
+    m = len(f)
     if not m:
         return out
-    key = (groups[scored] << _FIT_BITS) | np.rint(fit[scored] * _FIT_GRID).astype(np.int64)
+    grid = np.multiply(f, _FIT_GRID)
+    key = np.rint(grid, out=grid).astype(np.int64)
+    key |= g << _FIT_BITS
     index_bits = max(m - 1, 1).bit_length()
-    if _FIT_BITS + int(groups[scored].max()).bit_length() + index_bits <= 63:
+    if _FIT_BITS + int(g.max()).bit_length() + index_bits <= 63:
         # Sorting packed (key, position) integers is several times faster than argsort.
-        packed = np.sort((key << index_bits) | np.arange(m, dtype=np.int64))
-        order, key = packed & ((1 << index_bits) - 1), packed >> index_bits
+        key <<= index_bits
+        key |= np.arange(m, dtype=np.int64)
+        key.sort()
+        order = key & ((1 << index_bits) - 1)
+        key >>= index_bits
     else:
         order = np.argsort(key)
         key = key[order]
     tie_start, tie_size = _runs(key)
     group_start, group_size = _runs(key >> _FIT_BITS)
-    below = np.repeat(tie_start, tie_size) - np.repeat(group_start, group_size)
-    ranked = (
-        100.0 * (below + 0.5 * np.repeat(tie_size, tie_size)) / np.repeat(group_size, group_size)
-    )
-    out[scored[order]] = ranked
+    # 100 (below + equal / 2) / n, with below = tie start - group start in sorted order.
+    ranked = np.repeat(tie_start + 0.5 * tie_size, tie_size) - np.repeat(group_start, group_size)
+    ranked *= 100.0
+    ranked /= np.repeat(group_size, group_size)
+    out[order if index is None else index[order]] = ranked
     return out
 
 
