@@ -421,7 +421,6 @@ def load_demo_people(org: Organisation, *, password: str, hashed: str = "") -> N
     assess.upsert_people(org, hr, [_person_input(p) for p in PEOPLE])
     demo = _Demo(org, version, users, np.random.default_rng(SEED))
     review = demo.review()
-    demo.psychometrics()
     demo.quick_checks()
     improved = demo.plans(review)
     demo.mid_year(improved)
@@ -628,6 +627,7 @@ class _Demo:
             if plan.how == "form":
                 self._submit(cycle, plan, self.truth[plan.ref])
         self._amend(cycle)
+        self.psychometrics()  # imported while the review is open, so they count in it
         return assess.close_cycle(cycle)
 
     def _amend(self, cycle: Cycle) -> None:
