@@ -87,6 +87,23 @@ def personas(library: FrameworkVersion) -> Personas:
     return Personas(_side("Alpha", library), _side("Beta", library), library.framework, library)
 
 
+# The requirements of the team's profile (credibility + risk of the shipped framework),
+# in catalogue order.
+TEAM_KEYS = [
+    "analytical",
+    "networking",
+    "influencing",
+    "financially-aware",
+    "communication",
+    "vision-creativity",
+    "trustworthy",
+    "credibility-experience",
+    "negotiation",
+    "listening",
+    "calculated-risk-taking",
+]
+
+
 @dataclass
 class Team:
     """Side A with a published profile, five people and an open cycle.

@@ -32,6 +32,7 @@ from kamfit.development.models import Action, Plan
 from kamfit.orgs.models import Role
 from kamfit.profiles import services as profile_services
 from tests.conftest import ROLES, Personas, Side, Team, published_profile
+from tests.conftest import TEAM_KEYS as KEYS
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
@@ -42,19 +43,6 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1"
 JSON = "application/json"
 WARWICK = ("Woodburn", "2006", "Warwick Business School")
-KEYS = (
-    "analytical",
-    "networking",
-    "influencing",
-    "financially-aware",
-    "communication",
-    "vision-creativity",
-    "trustworthy",
-    "credibility-experience",
-    "negotiation",
-    "listening",
-    "calculated-risk-taking",
-)
 SECRET = "canary-peer-evidence-7f3a"
 
 

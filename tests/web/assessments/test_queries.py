@@ -42,24 +42,12 @@ from kamfit.audits.models import AuditItem, Rating
 from kamfit.domain import scoring
 from kamfit.orgs.models import Role
 from kamfit.profiles.models import ProfileVersion
+from tests.conftest import TEAM_KEYS as KEYS
 from tests.conftest import Personas, Side, Team
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-KEYS = [
-    "analytical",
-    "networking",
-    "influencing",
-    "financially-aware",
-    "communication",
-    "vision-creativity",
-    "trustworthy",
-    "credibility-experience",
-    "negotiation",
-    "listening",
-    "calculated-risk-taking",
-]
 # Equal weights of 11 requirements: 100 / 11 rounded to 9.09, the first taking the rest.
 WEIGHT = dict.fromkeys(KEYS, 9.09) | {"analytical": 9.1}
 REQUIRED = 3.0

@@ -34,24 +34,10 @@ from kamfit.frameworks.models import Competency
 from kamfit.frameworks.services import unfrozen
 from kamfit.orgs.models import Membership, Role
 from kamfit.profiles import services as profile_services
+from tests.conftest import TEAM_KEYS as KEYS
 from tests.conftest import Personas, Side, Team, published_profile
 
 pytestmark = pytest.mark.django_db
-
-# The team profile (credibility + risk of the shipped framework), in catalogue order.
-KEYS = [
-    "analytical",
-    "networking",
-    "influencing",
-    "financially-aware",
-    "communication",
-    "vision-creativity",
-    "trustworthy",
-    "credibility-experience",
-    "negotiation",
-    "listening",
-    "calculated-risk-taking",
-]
 
 
 def locations(exc: pytest.ExceptionInfo[ValidationError]) -> list[str]:
