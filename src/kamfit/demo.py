@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -28,7 +27,7 @@ from kamfit.audits.services import (
     repeat_audit,
     save_answers,
 )
-from kamfit.demo_people import load_demo_people
+from kamfit.demo_people import demo_member, load_demo_people
 from kamfit.domain import framework as fw
 from kamfit.domain import weighting
 from kamfit.frameworks.models import Competency, FrameworkVersion, VersionStatus
@@ -82,21 +81,9 @@ def load_demo() -> list[str]:
     user_model = get_user_model()
     names = []
     hashed = ""
-    for username, first, last, role in DEMO_USERS:
-        user = user_model.objects.filter(username=username).first()
-        if user is None:
-            # One hash for the one shared password: hashing is slow on purpose.
-            hashed = hashed or make_password(DEMO_PASSWORD)
-            user = user_model.objects.create_user(
-                username=username,
-                first_name=first,
-                last_name=last,
-                email=f"{username}@example.com",
-            )
-            user.password = hashed
-            user.save(update_fields=["password"])
-        Membership.objects.get_or_create(user=user, organisation=acme, defaults={"role": role})
-        names.append(username)
+    for account in DEMO_USERS:
+        _user, hashed = demo_member(acme, account, password=DEMO_PASSWORD, hashed=hashed)
+        names.append(account[0])
     consultant = user_model.objects.get(username="connor.consultant")
     Membership.objects.get_or_create(
         user=consultant, organisation=other, defaults={"role": Role.CONSULTANT}

@@ -426,22 +426,35 @@ def load_demo_people(org: Organisation, *, password: str, hashed: str = "") -> N
     demo.mid_year(improved)
 
 
+def demo_member(
+    org: Organisation, account: tuple[str, str, str, str], *, password: str, hashed: str
+) -> tuple[User, str]:
+    """A demo account with its role in ``org``, created once; return it and the hash.
+
+    Every demo account shares one password, hashed once (hashing is slow on purpose):
+    pass back the returned hash for the next account.
+    """
+    username, first, last, role = account
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        hashed = hashed or make_password(password)
+        user = user_model.objects.create_user(
+            username=username,
+            first_name=first,
+            last_name=last,
+            email=f"{username}@example.com",
+        )
+        user.password = hashed
+        user.save(update_fields=["password"])
+    Membership.objects.get_or_create(user=user, organisation=org, defaults={"role": role})
+    return user, hashed
+
+
 def _accounts(org: Organisation, password: str, hashed: str) -> dict[str, User]:
     """Create the extra member accounts the raters need; return every member by username."""
-    user_model = get_user_model()
-    for username, first, last, role in ACCOUNTS:
-        user = user_model.objects.filter(username=username).first()
-        if user is None:
-            hashed = hashed or make_password(password)
-            user = user_model.objects.create_user(
-                username=username,
-                first_name=first,
-                last_name=last,
-                email=f"{username}@example.com",
-            )
-            user.password = hashed
-            user.save(update_fields=["password"])
-        Membership.objects.get_or_create(user=user, organisation=org, defaults={"role": role})
+    for account in ACCOUNTS:
+        _user, hashed = demo_member(org, account, password=password, hashed=hashed)
     memberships = Membership.objects.filter(organisation=org).select_related("user")
     return {m.user.username: m.user for m in memberships}
 
