@@ -2,7 +2,9 @@
 
 Variables: ``KAMFIT_DATA_DIR`` (default ``./var``), ``DATABASE_URL`` (default SQLite
 in the data directory), ``KAMFIT_SECRET_KEY`` (or ``KAMFIT_SECRET_KEY_FILE``),
-``KAMFIT_DEBUG`` and ``KAMFIT_ALLOWED_HOSTS``. A bad value stops start-up with a
+``KAMFIT_DEBUG``, ``KAMFIT_ALLOWED_HOSTS``, ``KAMFIT_CONN_MAX_AGE`` (seconds a
+database connection is kept; default 0 on SQLite, 60 otherwise) and
+``KAMFIT_TASKS_BACKEND`` (``database``, the default, or ``immediate``). A bad value stops start-up with a
 message naming the variable.
 """
 
@@ -88,6 +90,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "kamfit.web",
     "kamfit.orgs",
     "kamfit.frameworks",
@@ -100,6 +104,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -140,7 +145,7 @@ try:
         "default": dj_database_url.parse(
             os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'kamfit.sqlite3'}",
             conn_max_age=0,
-            conn_health_checks=True,
+            conn_health_checks=True,  # a connection that died between requests is reopened
         )
     }
 except ValueError as exc:
@@ -158,6 +163,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 
+_engine = DATABASES["default"]["ENGINE"]
+try:
+    DATABASES["default"]["CONN_MAX_AGE"] = int(
+        os.environ.get("KAMFIT_CONN_MAX_AGE") or (0 if _engine.endswith("sqlite3") else 60)
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured("KAMFIT_CONN_MAX_AGE must be a whole number of seconds") from exc
+
+# Background work (imports, batch reports, reminders) through Django's tasks API. The
+# database backend needs nothing more than the database; ``kamfit worker`` runs it.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_task_backend = os.environ.get("KAMFIT_TASKS_BACKEND") or "database"
+if _task_backend not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"KAMFIT_TASKS_BACKEND={_task_backend!r}: use one of {', '.join(_TASK_BACKENDS)}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -173,6 +199,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves the static files from the app server, compressed and with far-future
+# cache headers once ``collectstatic`` has run (``kamfit serve --production`` runs it).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
