@@ -201,6 +201,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 # WhiteNoise serves the static files from the app server, compressed and with far-future
 # cache headers once ``collectstatic`` has run (``kamfit serve --production`` runs it).
+# In development WhiteNoise finds files in the apps directly, as runserver does.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
