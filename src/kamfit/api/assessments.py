@@ -21,7 +21,12 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -86,6 +91,7 @@ FORM_TAGS = ["rating forms"]
 PLAN_TAGS = ["development plans"]
 KIND_HELP = "C (competency), A (attribute) or C/A (either)"
 SOURCE_HELP = "Where the framework content (requirement names) comes from"
+STALE_HELP = "The form changed since the ETag named in If-Match: read it again, then save"
 NOT_STARTED = "not_started"
 FORM_STATES = [(NOT_STARTED, "Not started"), *FormStatus.choices]
 PROGRESS_FIELDS = frozenset({"status", "progress_note"})
@@ -570,6 +576,10 @@ class RatingFormSerializer(serializers.Serializer):
         allow_null=True, help_text="Version of the form (amendments count up); null: none yet"
     )
     reason = serializers.CharField(allow_blank=True, help_text="Why it was amended")
+    tag = serializers.CharField(
+        help_text="Version tag (number.saves), also sent as the ETag: PUT with If-Match to "
+        "make sure nobody saved it meanwhile"
+    )
     submitted_at = serializers.DateTimeField(allow_null=True)
     editable = serializers.BooleanField(help_text="Whether PUT may change it now")
     may_amend = serializers.BooleanField(help_text="Whether amend/ may start a new version")
@@ -982,6 +992,7 @@ def _rating_form(rater: Rater) -> dict[str, Any]:
         "rater": _assignment(rater, latest.status if latest else None),
         "number": latest.number if latest else None,
         "reason": latest.reason if latest else "",
+        "tag": services.form_tag(latest),
         "submitted_at": latest.submitted_at if latest else None,
         "editable": is_open and draft,
         "may_amend": is_open and not draft,
@@ -1058,17 +1069,26 @@ def _action_input(action: Action, body: dict[str, Any]) -> plans.ActionInput:
     )
 
 
-def _answers(form: RatingForm, body: dict[str, Any]) -> dict[str, services.RatingInput]:
-    """The answers sent, or (without ``answers``) those the draft already holds."""
-    if "answers" in body:
-        return {
-            key: services.RatingInput(a["level"], a["evidence"])
-            for key, a in body["answers"].items()
-        }
+def _answers(body: dict[str, Any]) -> dict[str, services.RatingInput] | None:
+    """The answers sent; None (keep the draft's) without ``answers``."""
+    if "answers" not in body:
+        return None
     return {
-        r.competency.key: services.RatingInput(r.level, r.evidence)
-        for r in form.ratings.select_related("competency")
+        key: services.RatingInput(a["level"], a["evidence"]) for key, a in body["answers"].items()
     }
+
+
+def _form_response(rater: Rater) -> Response:
+    data = _rating_form(rater)
+    return Response(RatingFormSerializer(data).data, headers={"ETag": f'"{data["tag"]}"'})
+
+
+def _if_match(request: Request) -> str | None:
+    """The tag named by If-Match (quotes and a weak prefix allowed), if any."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw or raw == "*":
+        return None
+    return raw.removeprefix("W/").strip('"')
 
 
 def _upload(request: Request) -> tuple[bytes, str]:
@@ -1500,21 +1520,38 @@ class RatingFormDetail(APIView):
     def get(self, request: Request, org: str, pk: int) -> Response:
         """Your form: the requirements, the scale's levels and your saved answers."""
         rater = access_rater(_membership(request, org), pk)
-        return Response(RatingFormSerializer(_rating_form(rater)).data)
+        return _form_response(rater)
 
-    @extend_schema(tags=FORM_TAGS, request=SaveFormSerializer, responses=RatingFormSerializer)
+    @extend_schema(
+        tags=FORM_TAGS,
+        request=SaveFormSerializer,
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The ETag you read: the save is refused with 412 if the form "
+                "changed since (recommended; without it the last save wins)",
+            )
+        ],
+        responses={200: RatingFormSerializer, 412: OpenApiResponse(description=STALE_HELP)},
+    )
     def put(self, request: Request, org: str, pk: int) -> Response:
         """Save your answers; with submit they become final (later changes: amend)."""
         m = _membership(request, org)
         rater = access_rater(m, pk)
         body = _valid(SaveFormSerializer, request.data)
         try:
-            with transaction.atomic():  # a form started here goes if its answers are refused
-                form = services.draft_form(rater, m.user)
-                services.save_form(form, m.user, _answers(form, body), submit=body["submit"])
+            services.save_answers(
+                rater,
+                m.user,
+                _answers(body),
+                submit=body["submit"],
+                expected_tag=_if_match(request),
+            )
         except ValidationError as exc:
             raise _relocated(exc, "answers.", {"ratings": "answers"}) from None
-        return Response(RatingFormSerializer(_rating_form(rater)).data)
+        return _form_response(rater)
 
 
 class RatingFormAmend(APIView):
@@ -1525,8 +1562,9 @@ class RatingFormAmend(APIView):
         rater = access_rater(m, pk)
         body = _valid(AmendSerializer, request.data)
         services.amend_form(rater, m.user, reason=body["reason"])
-        data = _rating_form(rater)
-        return Response(RatingFormSerializer(data).data, status=status.HTTP_201_CREATED)
+        response = _form_response(rater)
+        response.status_code = status.HTTP_201_CREATED
+        return response
 
 
 # --- Views: development plans ------------------------------------------------------------------

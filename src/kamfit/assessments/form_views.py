@@ -60,8 +60,13 @@ def rate(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
                 messages.success(request, "A new version is open: change what needs changing.")
             else:
                 posted = _answers(request.POST, keys)
-                form = services.draft_form(rater, request.user)  # type: ignore[arg-type]
-                services.save_form(form, request.user, posted, submit=action == "submit")  # type: ignore[arg-type]
+                services.save_answers(
+                    rater,
+                    request.user,  # type: ignore[arg-type]
+                    posted,
+                    submit=action == "submit",
+                    expected_tag=request.POST.get("tag") or None,
+                )
                 if action == "submit":
                     messages.success(request, "Submitted. Thank you — the form is now final.")
                     return redirect(org_url("assessments:index", m))
@@ -99,6 +104,7 @@ def rate(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
                 for r in requirements
             ],
             "latest": latest,
+            "tag": services.form_tag(latest),
             "versions": forms,
             "editable": cycle.status == CycleStatus.OPEN
             and (latest is None or latest.status == FormStatus.DRAFT),

@@ -212,6 +212,9 @@ class RatingForm(models.Model):
     reason = models.CharField(
         max_length=500, blank=True, help_text="Why an amendment was made (versions after 1)"
     )
+    revision = models.PositiveIntegerField(
+        default=0, help_text="Saves of this version so far: with the number, the form's ETag"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -38,7 +38,7 @@ from kamfit.assessments.models import (
     Source,
 )
 from kamfit.domain import development, scoring
-from kamfit.domain.errors import NotPermitted, Problem, ValidationError
+from kamfit.domain.errors import NotPermitted, Problem, StaleVersion, ValidationError
 from kamfit.frameworks.models import Competency
 from kamfit.frameworks.queries import get_scale
 from kamfit.orgs.models import Membership, Organisation
@@ -628,12 +628,57 @@ def save_form(
             for key, a in answers.items()
             if a.level is not None or a.evidence.strip()
         )
+        form.revision += 1
+        fields = ["revision"]
         if submit:
             form.status = FormStatus.SUBMITTED
             form.submitted_at = timezone.now()
             form.submitted_by = actor
-            form.save(update_fields=["status", "submitted_at", "submitted_by"])
+            fields += ["status", "submitted_at", "submitted_by"]
+        form.save(update_fields=fields)
     return form
+
+
+def form_tag(form: RatingForm | None) -> str:
+    """The version tag of a rater's latest form: its number and saves ("0.0": none yet).
+
+    The API sends it as the form's ETag; a save naming an older tag is refused.
+    """
+    return f"{form.number}.{form.revision}" if form is not None else "0.0"
+
+
+def save_answers(
+    rater: Rater,
+    actor: User | None,
+    answers: Mapping[str, RatingInput] | None,
+    *,
+    submit: bool = False,
+    expected_tag: str | None = None,
+) -> RatingForm:
+    """Save (and maybe submit) the rater's answers, starting the draft if needed.
+
+    ``answers=None`` keeps the draft's answers (to submit them as they are). With
+    ``expected_tag`` the save is refused with ``StaleVersion`` unless the latest form
+    is still the one the caller read: of two people saving the same form, one wins
+    and the other is told, rather than silently overwritten. Saves of one rater's
+    form are serialised by a lock on the rater, so concurrent first saves start one
+    draft, not two.
+    """
+    with transaction.atomic():
+        list(Rater.objects.select_for_update().filter(pk=rater.pk).values_list("pk", flat=True))
+        latest = _latest_form(rater)
+        if expected_tag is not None and form_tag(latest) != expected_tag:
+            raise StaleVersion(
+                "This form was changed since you opened it (another tab or device?): "
+                "reload it to see the saved answers, then make your change again."
+            )
+        form = draft_form(rater, actor)
+        if answers is None:
+            answers = {
+                r.competency.key: RatingInput(r.level, r.evidence)
+                for r in form.ratings.select_related("competency")
+            }
+        return save_form(form, actor, answers, submit=submit)
 
 
 @dataclass(frozen=True)

@@ -60,3 +60,7 @@ class ImportRowError(KamfitError):
 
 class NotPermitted(KamfitError):
     """An action the domain's rules forbid (e.g. editing a published version)."""
+
+
+class StaleVersion(NotPermitted):
+    """A change based on a copy that someone else changed meanwhile (a lost update)."""

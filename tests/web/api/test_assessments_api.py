@@ -19,6 +19,7 @@ from kamfit.assessments.models import (
     Assessee,
     Cycle,
     CycleStatus,
+    FormStatus,
     KeyAccount,
     Person,
     PsychometricResult,
@@ -930,6 +931,48 @@ def test_a_rater_fills_in_saves_and_submits_their_form(team: Team) -> None:
     again = send(client, "put", url, {"answers": answers(5)})
     assert again.status_code == 409
     assert "amend" in again.json()["detail"]
+
+
+def test_a_save_based_on_an_old_etag_is_refused_with_412(team: Team) -> None:
+    a = team.side
+    rater = team.rater(team.kam, a.users[Role.MANAGER])
+    url = org_url(a, f"rating-forms/{rater.pk}/")
+    tab_1, tab_2 = a.client(Role.MANAGER), a.client(Role.MANAGER)
+    read = tab_1.get(url)
+    assert (read["ETag"], read.json()["tag"]) == ('"0.0"', "0.0")
+    assert tab_2.get(url)["ETag"] == '"0.0"'
+
+    def put(client: Client, level: int, etag: str, **extra: Any) -> TestResponse:
+        body = json.dumps({"answers": answers(level), **extra})
+        return client.put(url, body, content_type="application/json", headers={"If-Match": etag})
+
+    first = put(tab_1, 4, '"0.0"')
+    assert (first.status_code, first["ETag"]) == (200, '"1.1"')
+    lost = put(tab_2, 2, '"0.0"')  # tab 2 still shows the blank form
+    assert lost.status_code == 412
+    assert "reload" in lost.json()["detail"]
+    kept = RatingForm.objects.get(rater=rater)
+    assert (kept.revision, {r.level for r in kept.ratings.all()}) == (1, {4})
+    assert put(tab_2, 2, 'W/"1.1"').status_code == 200  # after reloading (weak form accepted)
+    stale_submit = put(tab_1, 5, '"1.1"', submit=True)
+    assert stale_submit.status_code == 412
+    assert RatingForm.objects.get(rater=rater).status == FormStatus.DRAFT
+    done = put(tab_1, 5, '"1.2"', submit=True)
+    assert (done.status_code, done["ETag"]) == (200, '"1.3"')
+    assert put(tab_2, 1, '"1.3"').status_code == 409  # final: amend instead
+    amended = send(tab_2, "post", f"{url}amend/", {"reason": "New evidence"})
+    assert (amended.status_code, amended["ETag"]) == (201, '"2.0"')
+    assert put(tab_1, 1, '"1.3"').status_code == 412  # a new version is open meanwhile
+
+
+def test_a_save_without_if_match_still_works(team: Team) -> None:
+    a = team.side
+    rater = team.rater(team.kam, a.users[Role.MANAGER])
+    url = org_url(a, f"rating-forms/{rater.pk}/")
+    client = a.client(Role.MANAGER)
+    for level in (2, 3):
+        assert send(client, "put", url, {"answers": answers(level)}).status_code == 200
+    assert RatingForm.objects.get(rater=rater).revision == 2
 
 
 def test_a_form_with_bad_answers_names_each_answer(team: Team) -> None:

@@ -242,6 +242,22 @@ def test_a_rater_saves_then_submits_and_the_form_is_final(team: Team) -> None:
     assert RatingForm.objects.filter(rater=rater).count() == 2
 
 
+def test_a_save_from_an_outdated_page_is_refused_not_lost(team: Team) -> None:
+    rater = team.rater(team.kam, team.side.users[Role.MANAGER])
+    first_tab, second_tab = team.side.client(Role.MANAGER), team.side.client(Role.MANAGER)
+    page = first_tab.get(url("rate", team, rater.pk)).content.decode()
+    assert 'name="tag" value="0.0"' in page
+    keys = list(team.answers(3))
+    data = {f"level-{k}": "4" for k in keys} | {"action": "save", "tag": "0.0"}
+    assert second_tab.post(url("rate", team, rater.pk), data).status_code == 302
+    stale = data | {f"level-{k}": "2" for k in keys}
+    shown = first_tab.post(url("rate", team, rater.pk), stale, follow=True).content.decode()
+    assert "was changed since you opened it" in shown
+    form = RatingForm.objects.get(rater=rater)
+    assert (form.revision, {r.level for r in form.ratings.all()}) == (1, {4})
+    assert 'name="tag" value="1.1"' in shown  # the page now carries the saved version
+
+
 def test_a_rater_cannot_open_a_form_not_theirs(team: Team) -> None:
     peer_rater = team.rater(team.kam, team.peers[0])
     for role in (Role.MANAGER, Role.HR, Role.PARTICIPANT):
