@@ -16,7 +16,12 @@ PRODUCTION = {
 
 
 def kamfit(*args: str, env: dict[str, str], tmp: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("KAMFIT_", "DJANGO_"))}
+    # A fresh data directory and nothing else: not the PostgreSQL of a `make test` pass.
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("KAMFIT_", "DJANGO_")) and k != "DATABASE_URL"
+    }
     clean |= {"KAMFIT_DATA_DIR": tmp, **env}
     code = (
         f"import sys; sys.argv = ['kamfit', *{list(args)!r}]; from kamfit.cli import main; main()"
