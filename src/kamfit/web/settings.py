@@ -4,13 +4,15 @@ Variables: ``KAMFIT_DATA_DIR`` (default ``./var``), ``DATABASE_URL`` (default SQ
 in the data directory), ``KAMFIT_SECRET_KEY`` (or ``KAMFIT_SECRET_KEY_FILE``),
 ``KAMFIT_DEBUG``, ``KAMFIT_ALLOWED_HOSTS``, ``KAMFIT_CONN_MAX_AGE`` (seconds a
 database connection is kept; default 0 on SQLite, 60 otherwise) and
-``KAMFIT_TASKS_BACKEND`` (``database``, the default, or ``immediate``). A bad value stops start-up with a
+``KAMFIT_TASKS_BACKEND`` (``database``, the default, or ``immediate``) and
+``KAMFIT_API_RATE`` (API requests per user, default ``200/min``). A bad value stops start-up with a
 message naming the variable.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -243,6 +245,12 @@ AXES_LOCKOUT_PARAMETERS = ["username"]  # per account, whatever the IP (RELIABIL
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 
+API_RATE = os.environ.get("KAMFIT_API_RATE") or "200/min"
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE):
+    raise ImproperlyConfigured(
+        f"KAMFIT_API_RATE={API_RATE!r}: write it as a count per unit, e.g. 200/min"
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -257,7 +265,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": "200/min"},
+    "DEFAULT_THROTTLE_RATES": {"user": API_RATE},
     "EXCEPTION_HANDLER": "kamfit.api.errors.exception_handler",
 }
 
