@@ -21,6 +21,7 @@ from kamfit.assessments.cli import assess_app
 from kamfit.audits.cli import audit_app
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid, KamfitError
+from kamfit.ops.cli import backup, restore
 from kamfit.profiles.cli import profile_app
 from kamfit.terminal import err, fail, out, setup_django
 
@@ -39,8 +40,22 @@ app.add_typer(framework_app, name="framework")
 app.add_typer(audit_app, name="audit")
 app.add_typer(profile_app, name="profile")
 app.add_typer(assess_app, name="assess")
+app.command("backup")(backup)
+app.command("restore")(restore)
 
-KAMFIT_COMMANDS = {"framework", "audit", "profile", "assess", "demo", "serve", "--help", "-h"}
+KAMFIT_COMMANDS = {
+    "framework",
+    "audit",
+    "profile",
+    "assess",
+    "demo",
+    "serve",
+    "backup",
+    "restore",
+    "worker",
+    "--help",
+    "-h",
+}
 
 
 class Format(StrEnum):

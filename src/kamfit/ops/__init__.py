@@ -1,0 +1,1 @@
+"""Operating kamfit: backing up the whole database and restoring it (``kamfit backup``)."""

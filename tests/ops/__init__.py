@@ -1,0 +1,1 @@
+"""Operations tests: backup and restore, faults, and the production server under load."""
