@@ -70,6 +70,10 @@ class Person(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
+        indexes = [
+            # The people list's order: a page is read from the index, never a sort of everyone.
+            models.Index(fields=["organisation", "name", "id"], name="person_org_name_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organisation", "reference"], name="person_reference_unique"

@@ -654,16 +654,21 @@ def bench_strength(data: CycleData) -> tuple[BenchLine, ...]:
         )
         bands = scoring.band(scores, [r[1] for r in reqs])
         order = np.argsort(-np.nan_to_num(scores.fit, nan=-1.0), kind="stable")
-        people = [data.assessees[i].person for i in order]
-        fits = [float(scores.fit[i]) for i in order]
-        ranked = list(zip(people, fits, [int(bands[i]) for i in order], strict=True))
+        # Only the people of the two lists in Python: everyone would be 100,000s of rows.
+        ranked = {
+            band: tuple(
+                (data.assessees[i].person, float(scores.fit[i]))
+                for i in order[bands[order] == band]
+            )
+            for band in (1, 2)
+        }
         lines.append(
             BenchLine(
                 profile=version.profile,
                 version=version,
                 counts={b: int((bands == b).sum()) for b in scoring.BANDS},
-                ready=tuple((p, f) for p, f, b in ranked if b == 2),
-                developing=tuple((p, f) for p, f, b in ranked if b == 1),
+                ready=ranked[2],
+                developing=ranked[1],
                 fits=scores.fit,
                 bands=bands,
             )
