@@ -59,6 +59,18 @@ def measure(client: object, url: str, runs: int = RUNS) -> tuple[float, float, i
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kamfit-bench-") as data_dir:
         setup_django(data_dir)
+        from tests.bench.scale import bench_scale
+
+        if sys.argv[1:] == ["scale"]:  # python -m tests.bench.run scale: only these figures
+            sys.exit(0 if bench_scale() else 1)
+        if sys.argv[1:] == ["backup"]:  # python -m tests.bench.run backup: only these figures
+            from tests.bench.backup import bench_backup
+
+            sys.exit(0 if bench_backup() else 1)
+        if sys.argv[1:] == ["imports"]:  # python -m tests.bench.run imports: only these figures
+            from tests.bench.imports import bench_imports
+
+            sys.exit(0 if bench_imports() else 1)
         from django.contrib.auth import get_user_model
         from django.test import Client
         from django.urls import reverse
@@ -113,6 +125,12 @@ def main() -> None:
         from tests.bench.assessments import bench_assessments
 
         bench_assessments(client, org, user)
+        from tests.bench.imports import bench_imports
+
+        if not bench_imports():
+            sys.exit(1)
+        if not bench_scale():
+            sys.exit(1)
 
 
 def bench_audits(client: object, org: Organisation, user: User) -> None:

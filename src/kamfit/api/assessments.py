@@ -35,6 +35,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kamfit.api.audits import Extends, _problems
+from kamfit.api.jobs import JobSerializer, import_later
 from kamfit.assessments import exchange, services
 from kamfit.assessments.models import (
     Assessee,
@@ -67,6 +68,7 @@ from kamfit.domain.errors import Problem, ValidationError
 from kamfit.domain.framework import SOURCE_CREDIT
 from kamfit.frameworks.models import FrameworkVersion
 from kamfit.frameworks.queries import get_scale
+from kamfit.jobs.models import JobKind
 from kamfit.orgs.access import (
     access_assessee,
     access_cycle,
@@ -1099,6 +1101,10 @@ def _upload(request: Request) -> tuple[bytes, str]:
 
 
 IMPORT_REQUEST = {"multipart/form-data": ImportFileSerializer}
+JOB_ACCEPTED = OpenApiResponse(
+    response=JobSerializer,
+    description="A large file: queued as a background job (its URL is also in Location)",
+)
 
 
 # --- Views: people -----------------------------------------------------------------------------
@@ -1249,11 +1255,21 @@ class PersonPsychometrics(APIView):
 class PeopleImport(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(tags=PEOPLE_TAGS, request=IMPORT_REQUEST, responses=PeopleImportedSerializer)
+    @extend_schema(
+        tags=PEOPLE_TAGS,
+        request=IMPORT_REQUEST,
+        responses={200: PeopleImportedSerializer, 202: JOB_ACCEPTED},
+    )
     def post(self, request: Request, org: str) -> Response:
-        """Create or update people from a CSV or XLSX file, all or nothing."""
+        """Create or update people from a CSV or XLSX file, all or nothing.
+
+        A large file (over 1 MB as CSV) is imported by a background job: the answer is
+        202 with the job, whose URL (also in ``Location``) tells how it went.
+        """
         m = _membership(request, org)
         _require(m, "import people")
+        if (later := import_later(request, m, JobKind.IMPORT_PEOPLE)) is not None:
+            return later
         data, name = _upload(request)
         created, updated = exchange.read_people(m.organisation, m.user, data, name)
         return Response({"created": created, "updated": updated})
@@ -1262,11 +1278,20 @@ class PeopleImport(APIView):
 class PsychometricsImport(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(tags=PEOPLE_TAGS, request=IMPORT_REQUEST, responses=StoredSerializer)
+    @extend_schema(
+        tags=PEOPLE_TAGS,
+        request=IMPORT_REQUEST,
+        responses={200: StoredSerializer, 202: JOB_ACCEPTED},
+    )
     def post(self, request: Request, org: str) -> Response:
-        """Store psychometric results from a CSV or XLSX file, all or nothing."""
+        """Store psychometric results from a CSV or XLSX file, all or nothing.
+
+        A large file is imported by a background job: 202 with the job.
+        """
         m = _membership(request, org)
         _require(m, "import psychometric results")
+        if (later := import_later(request, m, JobKind.IMPORT_PSYCHOMETRICS)) is not None:
+            return later
         data, name = _upload(request)
         stored = exchange.read_psychometrics(m.organisation, m.user, data, name)
         return Response({"stored": stored})
@@ -1489,10 +1514,19 @@ class CycleRelease(APIView):
 class RatingsImport(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(tags=CYCLE_TAGS, request=IMPORT_REQUEST, responses=StoredSerializer)
+    @extend_schema(
+        tags=CYCLE_TAGS,
+        request=IMPORT_REQUEST,
+        responses={200: StoredSerializer, 202: JOB_ACCEPTED},
+    )
     def post(self, request: Request, org: str, pk: int) -> Response:
-        """Store ratings collected outside kamfit as submitted forms, all or nothing."""
+        """Store ratings collected outside kamfit as submitted forms, all or nothing.
+
+        A large file is imported by a background job: 202 with the job.
+        """
         m, cycle = _cycle(request, org, pk)
+        if (later := import_later(request, m, JobKind.IMPORT_RATINGS, cycle)) is not None:
+            return later
         data, name = _upload(request)
         return Response({"stored": exchange.read_ratings(cycle, m.user, data, name)})
 

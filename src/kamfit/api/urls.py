@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from kamfit.api import assessments, audits, profiles, views
+from kamfit.api import assessments, audits, jobs, profiles, views
 
 app_name = "api"
 
@@ -91,6 +91,8 @@ urlpatterns = [
     path(CYCLE + "ratings/import/", assessments.RatingsImport.as_view(), name="ratings-import"),
     path(ORG + "rating-forms/mine/", assessments.MyRatingForms.as_view(), name="forms-mine"),
     path(FORM, assessments.RatingFormDetail.as_view(), name="rating-form"),
+    path(ORG + "jobs/", jobs.JobList.as_view(), name="jobs"),
+    path(ORG + "jobs/<int:pk>/", jobs.JobDetail.as_view(), name="job"),
     path(FORM + "amend/", assessments.RatingFormAmend.as_view(), name="rating-form-amend"),
     path(ORG + "plans/", assessments.PlanList.as_view(), name="plans"),
     path(PLAN, assessments.PlanDetail.as_view(), name="plan"),

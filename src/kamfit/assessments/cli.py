@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -136,6 +136,27 @@ def _read(file: Path) -> bytes:
         return handle.read(MAX_UPLOAD_BYTES + 1)  # enough to tell it is too large
 
 
+ProgressOption = Annotated[
+    bool,
+    typer.Option(
+        "--progress",
+        help='Print "progress DONE TOTAL" lines to stderr as rows are written.',
+    ),
+]
+
+
+def _progress(show: bool) -> Callable[[int, int], None] | None:
+    """A progress callback printing ``progress <done> <total>`` to stderr, flushed."""
+    if not show:
+        return None
+
+    def report(done: int, total: int) -> None:
+        sys.stderr.write(f"progress {done} {total}\n")
+        sys.stderr.flush()
+
+    return report
+
+
 @contextmanager
 def _importing(m: Membership, file: Path) -> Iterator[None]:
     """Like :func:`_acting`, with the file named in the list of problems."""
@@ -218,7 +239,9 @@ def people(
 
 
 @assess_app.command("import-people")
-def import_people(file: InputFile, org: OrgOption, username: AsOption) -> None:
+def import_people(
+    file: InputFile, org: OrgOption, username: AsOption, progress: ProgressOption = False
+) -> None:
     """Create or update people from a CSV or XLSX file, all or nothing.
 
     Every problem is listed as "row N, column X: reason"; if there is any, nothing is stored.
@@ -230,12 +253,20 @@ def import_people(file: InputFile, org: OrgOption, username: AsOption) -> None:
     data = _read(file)
     with _importing(m, file):
         _require(m, MANAGE_PEOPLE, "import people")
-        created, updated = exchange.read_people(m.organisation, m.user, data, file.name)
+        created, updated = exchange.read_people(
+            m.organisation,
+            m.user,
+            data,
+            file.name,
+            progress=_progress(progress),
+        )
     out.print(f"imported people: {created} new, {updated} updated", markup=False)
 
 
 @assess_app.command("import-psychometrics")
-def import_psychometrics(file: InputFile, org: OrgOption, username: AsOption) -> None:
+def import_psychometrics(
+    file: InputFile, org: OrgOption, username: AsOption, progress: ProgressOption = False
+) -> None:
     """Store psychometric results from a CSV or XLSX file, all or nothing."""
     m = _member(org, username)
     from kamfit.assessments import exchange  # noqa: PLC0415
@@ -244,7 +275,13 @@ def import_psychometrics(file: InputFile, org: OrgOption, username: AsOption) ->
     data = _read(file)
     with _importing(m, file):
         _require(m, MANAGE_PEOPLE, "import psychometric results")
-        count = exchange.read_psychometrics(m.organisation, m.user, data, file.name)
+        count = exchange.read_psychometrics(
+            m.organisation,
+            m.user,
+            data,
+            file.name,
+            progress=_progress(progress),
+        )
     out.print(f"imported {count} psychometric result(s)", markup=False)
 
 
@@ -437,7 +474,13 @@ def close_cycle(cycle_id: CycleId, org: OrgOption, username: AsOption) -> None:
 
 
 @assess_app.command("import-ratings")
-def import_ratings(cycle_id: CycleId, file: InputFile, org: OrgOption, username: AsOption) -> None:
+def import_ratings(
+    cycle_id: CycleId,
+    file: InputFile,
+    org: OrgOption,
+    username: AsOption,
+    progress: ProgressOption = False,
+) -> None:
     """Import ratings collected outside kamfit as submitted forms, all or nothing."""
     m = _member(org, username)
     from kamfit.assessments import exchange  # noqa: PLC0415
@@ -445,7 +488,13 @@ def import_ratings(cycle_id: CycleId, file: InputFile, org: OrgOption, username:
     data = _read(file)
     with _importing(m, file):
         cycle = _cycle(m, cycle_id)
-        count = exchange.read_ratings(cycle, m.user, data, file.name)
+        count = exchange.read_ratings(
+            cycle,
+            m.user,
+            data,
+            file.name,
+            progress=_progress(progress),
+        )
     out.print(f"imported {count} rating form(s) into cycle {cycle_id}", markup=False)
 
 

@@ -39,6 +39,8 @@ from kamfit.assessments.views import page
 from kamfit.development.services import suggestions_for
 from kamfit.domain import development, scoring
 from kamfit.domain.errors import NotPermitted, Problem, ValidationError
+from kamfit.jobs import services as jobs
+from kamfit.jobs.models import JobKind
 from kamfit.orgs.access import (
     access_assessee,
     access_cycle,
@@ -49,7 +51,7 @@ from kamfit.orgs.access import (
 )
 from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
-from kamfit.orgs.permissions import MANAGE_PEOPLE, may
+from kamfit.orgs.permissions import MANAGE_PEOPLE, OVERSEE_JOBS, may
 from kamfit.profiles.models import ProfileStatus, ProfileVersion
 from kamfit.spreadsheets import to_csv, to_xlsx
 from kamfit.web.pages import org_url, require, show_problems
@@ -238,7 +240,9 @@ def _people_of(cycle_pk: int, ids: list[str]) -> list[Assessee]:
 
 @require_POST
 @org_view
-def cycle_action(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:  # noqa: PLR0912
+def cycle_action(  # noqa: PLR0912, PLR0915 - one branch per action
+    request: HttpRequest, m: Membership, pk: int
+) -> HttpResponse:
     """One change to a cycle, named by the ``action`` field of the form."""
     action = request.POST.get("action", "")
     cycle = access_cycle(m, pk, action="release" if action == "release" else "manage")
@@ -291,6 +295,15 @@ def cycle_action(request: HttpRequest, m: Membership, pk: int) -> HttpResponse: 
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationError([Problem("file", "choose a CSV or XLSX file")])
+            if jobs.runs_later(upload):  # a large file is imported by a worker
+                job = jobs.start_import(
+                    organisation=m.organisation,
+                    actor=user,  # type: ignore[arg-type]
+                    kind=JobKind.IMPORT_RATINGS,
+                    upload=upload,
+                    cycle=cycle,
+                )
+                return redirect(org_url("jobs:job", m, job.pk))
             n = exchange.read_ratings(
                 cycle,
                 user,  # type: ignore[arg-type]
@@ -298,6 +311,10 @@ def cycle_action(request: HttpRequest, m: Membership, pk: int) -> HttpResponse: 
                 upload.name or "",
             )
             messages.success(request, f"Imported {n} rating forms.")
+        elif action == "remind":
+            require(m, OVERSEE_JOBS, "send reminders")
+            job = jobs.start_reminders(cycle=cycle, actor=user)  # type: ignore[arg-type]
+            return redirect(org_url("jobs:job", m, job.pk))
         else:
             messages.error(request, f"Unknown action {action!r}.")
     except (ValidationError, NotPermitted) as exc:
@@ -391,6 +408,8 @@ def team(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
         {
             "cycle": cycle,
             "data": data,
+            "export_later": len(data.assessees) > jobs.INLINE_REPORT_PEOPLE,
+            "export_formats": [("csv", "CSV"), ("xlsx", "Excel")],
             "columns": data.columns,
             "rows": rows,
             "page_obj": current,
@@ -407,10 +426,17 @@ def team(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     )
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @org_view
 def team_export(request: HttpRequest, m: Membership, pk: int, fmt_name: str) -> HttpResponse:
+    """The team results as CSV or XLSX; for a large cycle, a file a worker prepares (POST)."""
     cycle = access_cycle(m, pk)
+    if jobs.report_runs_later(cycle):
+        if request.method != "POST":
+            messages.info(request, "A cycle this large is exported in the background.")
+            return redirect(org_url("assessments:team", m, cycle.pk))
+        job = jobs.start_team_report(cycle=cycle, actor=request.user, fmt=fmt_name)  # type: ignore[arg-type]
+        return redirect(org_url("jobs:job", m, job.pk))
     header, rows = exchange.results_table(load_cycle(cycle))
     name = f"{m.organisation.slug}-cycle-{cycle.pk}-results"
     if fmt_name == "xlsx":

@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 __all__ = [
+    "MAX_JOB_UPLOAD_BYTES",
     "MAX_PEOPLE_ROWS",
     "MAX_PSYCHOMETRIC_ROWS",
     "MAX_RATING_ROWS",
@@ -72,6 +73,9 @@ __all__ = [
     "results_table",
 ]
 
+# A file imported by a background job (see kamfit.jobs) may be larger than one a page
+# or the API reads at once: the upload is stored, and read by the worker.
+MAX_JOB_UPLOAD_BYTES = 50 * 1024 * 1024
 MAX_PEOPLE_ROWS = 20_000
 MAX_RATING_ROWS = 200_000
 MAX_PSYCHOMETRIC_ROWS = 50_000
@@ -146,7 +150,10 @@ class _Row:
 
     def text(self, name: str) -> str:
         """The column's text; a formula is refused (and read as empty)."""
-        cell = self.header.cell(self.cells, name)
+        index = self.header.columns.get(name)
+        if index is None or index >= len(self.cells):
+            return ""
+        cell = self.cells[index]
         if cell.formula:
             self.bad(name, f"a formula ({cell.text}) is not accepted: type the value itself")
             return ""
@@ -165,10 +172,16 @@ class _Row:
 
 
 def _table(
-    data: bytes, filename: str, columns: Sequence[str], required: Sequence[str], limit: int
+    data: bytes,
+    filename: str,
+    columns: Sequence[str],
+    required: Sequence[str],
+    limit: int,
+    *,
+    max_bytes: int,
 ) -> tuple[HeaderMap, Iterator[tuple[int, list[Cell]]]]:
     """The header of an upload, checked, and its numbered non-empty data rows."""
-    rows = read_rows(data, filename)
+    rows = read_rows(data, filename, max_bytes=max_bytes)
     first = next(rows, None)
     if first is None or not any(c.text for c in first):
         raise refuse("no header row: the first row must name the columns")
@@ -204,8 +217,14 @@ def _submit(
     where: list[str],
     problems: list[Problem],
     sentinel: _T,
+    *,
+    before_commit: Callable[[_R], object] | None = None,
 ) -> _R:
     """Hand the rows to the service; if the file already has problems, list its too.
+
+    ``before_commit`` is called with the result inside the import's transaction (a
+    job records its completion there, so that a retried job never imports twice);
+    whatever it raises undoes the import.
 
     With problems found reading the file, the service runs once more only to check the
     other fields, in a transaction that is always rolled back; ``sentinel`` is an extra
@@ -215,7 +234,11 @@ def _submit(
     if not problems:
         if not inputs:
             raise refuse("no rows: the file has only a header row")
-        return store(inputs, where)
+        with transaction.atomic():
+            result = store(inputs, where)
+            if before_commit is not None:
+                before_commit(result)
+        return result
     found = list(problems)
     reported = {p.location for p in problems}
     try:
@@ -284,7 +307,14 @@ def _person_row(row: _Row, now: services.PersonInput) -> services.PersonInput:
 
 
 def read_people(
-    org: Organisation, actor: User | None, data: bytes, filename: str
+    org: Organisation,
+    actor: User | None,
+    data: bytes,
+    filename: str,
+    *,
+    progress: services.Progress | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    before_commit: Callable[[tuple[int, int]], object] | None = None,
 ) -> tuple[int, int]:
     """Create or update people from a CSV or XLSX file; return (created, updated).
 
@@ -292,9 +322,12 @@ def read_people(
     that field as it is for people already there (new people get the default); a
     column present but empty clears the field, except ``kind``, ``background`` and
     ``active``, which an empty cell leaves as they are. ``accounts`` lists key account
-    names separated by ``;``.
+    names separated by ``;``. ``progress``, ``max_bytes`` and ``before_commit``: see
+    :func:`read_ratings`.
     """
-    header, rows = _table(data, filename, PEOPLE_COLUMNS, ["reference", "name"], MAX_PEOPLE_ROWS)
+    header, rows = _table(
+        data, filename, PEOPLE_COLUMNS, ["reference", "name"], MAX_PEOPLE_ROWS, max_bytes=max_bytes
+    )
     read = [_Row(n, cells, header) for n, cells in rows]
     existing: dict[str, Person] = {}
     if set(PEOPLE_COLUMNS) - {"accounts"} - set(header.columns):
@@ -307,11 +340,14 @@ def read_people(
         inputs.append(_person_row(row, _current(existing.get(reference))))
     problems = [p for row in read for p in (*row.header.strays(row.n, row.cells), *row.problems)]
     return _submit(
-        lambda batch, where: services.upsert_people(org, actor, batch, where=where),
+        lambda batch, where: services.upsert_people(
+            org, actor, batch, where=where, progress=progress
+        ),
         inputs,
         [row.where for row in read],
         problems,
         services.PersonInput(reference="", name=""),
+        before_commit=before_commit,
     )
 
 
@@ -360,14 +396,30 @@ def _level(row: _Row) -> int | None:
     return int(text)
 
 
-def read_ratings(cycle: Cycle, actor: User | None, data: bytes, filename: str) -> int:
+def read_ratings(
+    cycle: Cycle,
+    actor: User | None,
+    data: bytes,
+    filename: str,
+    *,
+    progress: services.Progress | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    before_commit: Callable[[int], object] | None = None,
+) -> int:
     """Store ratings collected outside kamfit as submitted forms; return forms written.
 
     Columns: ``person`` (reference), ``rater`` (username), ``source``, ``competency``
     (key), ``level`` (empty: cannot judge) and ``evidence``. See
     :func:`kamfit.assessments.services.import_ratings` for how rows become forms.
+
+    ``progress`` is told (rows written, rows in all) as the rows are written;
+    ``max_bytes`` is the largest file taken (a background job takes larger files than
+    a page does); ``before_commit`` is called with the result inside the import's
+    transaction, and anything it raises undoes the import.
     """
-    header, rows = _table(data, filename, RATING_COLUMNS, RATING_COLUMNS, MAX_RATING_ROWS)
+    header, rows = _table(
+        data, filename, RATING_COLUMNS, RATING_COLUMNS, MAX_RATING_ROWS, max_bytes=max_bytes
+    )
     inputs: list[services.ImportedRating] = []
     where: list[str] = []
     problems: list[Problem] = []
@@ -386,11 +438,14 @@ def read_ratings(cycle: Cycle, actor: User | None, data: bytes, filename: str) -
         where.append(row.where)
         problems += [*header.strays(n, cells), *row.problems]
     return _submit(
-        lambda batch, labels: services.import_ratings(cycle, actor, batch, where=labels),
+        lambda batch, labels: services.import_ratings(
+            cycle, actor, batch, where=labels, progress=progress
+        ),
         inputs,
         where,
         problems,
         services.ImportedRating(person="", rater="", source="", competency="", level=None),
+        before_commit=before_commit,
     )
 
 
@@ -426,7 +481,16 @@ def _date(row: _Row) -> dt.date:
     return dt.date.min
 
 
-def read_psychometrics(org: Organisation, actor: User | None, data: bytes, filename: str) -> int:
+def read_psychometrics(
+    org: Organisation,
+    actor: User | None,
+    data: bytes,
+    filename: str,
+    *,
+    progress: services.Progress | None = None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    before_commit: Callable[[int], object] | None = None,
+) -> int:
     """Store psychometric results from a CSV or XLSX file; return how many were stored.
 
     Columns: ``person`` (reference), ``attribute`` (framework competency key),
@@ -434,7 +498,9 @@ def read_psychometrics(org: Organisation, actor: User | None, data: bytes, filen
     stanine, percentile or level), ``value`` and ``assessed_on`` (YYYY-MM-DD).
     """
     required = [c for c in PSYCHOMETRIC_COLUMNS if c not in {"instrument", "provider_scale"}]
-    header, rows = _table(data, filename, PSYCHOMETRIC_COLUMNS, required, MAX_PSYCHOMETRIC_ROWS)
+    header, rows = _table(
+        data, filename, PSYCHOMETRIC_COLUMNS, required, MAX_PSYCHOMETRIC_ROWS, max_bytes=max_bytes
+    )
     inputs: list[services.PsychometricInput] = []
     where: list[str] = []
     problems: list[Problem] = []
@@ -455,13 +521,16 @@ def read_psychometrics(org: Organisation, actor: User | None, data: bytes, filen
         where.append(row.where)
         problems += [*header.strays(n, cells), *row.problems]
     return _submit(
-        lambda batch, labels: services.save_psychometrics(org, actor, batch, where=labels),
+        lambda batch, labels: services.save_psychometrics(
+            org, actor, batch, where=labels, progress=progress
+        ),
         inputs,
         where,
         problems,
         services.PsychometricInput(
             person="", attribute="", provider="", scale="", value=0.0, assessed_on=dt.date.min
         ),
+        before_commit=before_commit,
     )
 
 

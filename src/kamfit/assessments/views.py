@@ -27,6 +27,8 @@ from kamfit.assessments.models import (
 )
 from kamfit.domain import development
 from kamfit.domain.errors import NotPermitted, ValidationError
+from kamfit.jobs import services as jobs
+from kamfit.jobs.models import JobKind
 from kamfit.orgs.access import (
     access_person,
     list_people,
@@ -168,8 +170,19 @@ def people_import(request: HttpRequest, m: Membership) -> HttpResponse:
     if upload is None:
         messages.error(request, "file: choose a CSV or XLSX file to import")
         return redirect(org_url("assessments:people", m))
-    data = upload.read(exchange.MAX_UPLOAD_BYTES + 1)
     try:
+        if jobs.runs_later(upload):  # a large file is imported by a worker; its page shows how
+            kind = (
+                JobKind.IMPORT_PSYCHOMETRICS if what == "psychometrics" else JobKind.IMPORT_PEOPLE
+            )
+            job = jobs.start_import(
+                organisation=m.organisation,
+                actor=request.user,  # type: ignore[arg-type]
+                kind=kind,
+                upload=upload,
+            )
+            return redirect(org_url("jobs:job", m, job.pk))
+        data = upload.read(exchange.MAX_UPLOAD_BYTES + 1)
         if what == "psychometrics":
             n = exchange.read_psychometrics(m.organisation, request.user, data, upload.name or "")  # type: ignore[arg-type]
             messages.success(request, f"Imported {n} psychometric results.")

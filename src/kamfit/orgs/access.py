@@ -23,6 +23,7 @@ from kamfit.frameworks.models import (
     VersionRow,
     VersionStatus,
 )
+from kamfit.jobs.models import Job
 from kamfit.orgs.models import Membership, Organisation
 from kamfit.orgs.permissions import (
     EDIT_FRAMEWORK,
@@ -30,6 +31,7 @@ from kamfit.orgs.permissions import (
     MANAGE_AUDIT,
     MANAGE_PEOPLE,
     MANAGE_WEIGHTING,
+    OVERSEE_JOBS,
     PUBLISH_FRAMEWORK,
     PUBLISH_PROFILE,
     RELEASE_RESULTS,
@@ -57,6 +59,7 @@ __all__ = [
     "access_cycle",
     "access_exercise",
     "access_framework",
+    "access_job",
     "access_membership",
     "access_own_participation",
     "access_own_response",
@@ -72,6 +75,7 @@ __all__ = [
     "list_cycles",
     "list_exercises",
     "list_frameworks",
+    "list_jobs",
     "list_memberships",
     "list_my_raters",
     "list_people",
@@ -470,3 +474,22 @@ def access_plan(membership: Membership, pk: int | str, *, action: str = "view") 
             f"Your role ({membership.get_role_display()}) may not change development plans."
         )
     return plan
+
+
+def list_jobs(membership: Membership) -> QuerySet[Job]:
+    """Return the background jobs the member may see.
+
+    Owner and HR see every job of the organisation; anyone else only those they started.
+    """
+    jobs = Job.objects.filter(organisation=membership.organisation)
+    if may(membership.role, OVERSEE_JOBS):
+        return jobs
+    return jobs.filter(created_by_id=membership.user_id)
+
+
+def access_job(membership: Membership, pk: int | str) -> Job:
+    """Return a job the member may see, or 404 (someone else's answers as if none existed)."""
+    try:
+        return list_jobs(membership).select_related("organisation", "created_by").get(pk=int(pk))
+    except (Job.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such job") from None

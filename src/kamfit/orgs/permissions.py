@@ -14,6 +14,7 @@ __all__ = [
     "MANAGE_AUDIT",
     "MANAGE_PEOPLE",
     "MANAGE_WEIGHTING",
+    "OVERSEE_JOBS",
     "PUBLISH_FRAMEWORK",
     "PUBLISH_PROFILE",
     "RELEASE_RESULTS",
@@ -44,6 +45,9 @@ MANAGE_WEIGHTING = EDIT_PROFILE
 MANAGE_PEOPLE = frozenset({Role.OWNER, Role.HR, Role.DIRECTOR, Role.CONSULTANT})
 # "Release results to the assessed person when HR decides."
 RELEASE_RESULTS = frozenset({Role.OWNER, Role.HR})
+# Background jobs (imports, reports, reminders): everyone sees their own; owner and HR
+# see every job of the organisation.
+OVERSEE_JOBS = frozenset({Role.OWNER, Role.HR})
 
 
 def may(role: str | None, permission: frozenset[Role]) -> bool:

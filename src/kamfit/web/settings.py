@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kamfit.profiles",
     "kamfit.assessments",
     "kamfit.development",
+    "kamfit.jobs",
     "kamfit.api",
 ]
 

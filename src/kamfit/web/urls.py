@@ -24,6 +24,7 @@ urlpatterns = [
     path("o/<slug:org>/audits/", include("kamfit.audits.urls")),
     path("o/<slug:org>/profiles/", include("kamfit.profiles.urls")),
     path("o/<slug:org>/development/", include("kamfit.development.urls")),
+    path("o/<slug:org>/jobs/", include("kamfit.jobs.urls")),
     path("o/<slug:org>/", include("kamfit.assessments.urls")),
     path("r/<str:token>/", audit_views.respond_link, name="audit_link"),
     path("api/v1/", include("kamfit.api.urls")),

@@ -1,0 +1,134 @@
+"""REST endpoints for background jobs, and the 202 answer of an import sent to one.
+
+A job is seen by the member who started it and by the organisation's owner and HR;
+anyone else gets 404, as for every other object out of reach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from kamfit.assessments.models import Cycle
+from kamfit.jobs import services as jobs
+from kamfit.jobs.models import Job, JobKind, JobStatus
+from kamfit.jobs.views import result_url
+from kamfit.orgs.access import access_job, access_membership, list_jobs
+from kamfit.orgs.models import Membership
+
+JOB_TAGS = ["jobs"]
+
+
+class NamedChoice(serializers.ChoiceField):
+    """A choice field documented as an enum component named ``enum``.
+
+    drf-spectacular names inline enums after their field, and a ``kind`` or ``status``
+    here would rename the components other endpoints already publish under those
+    names (as ``kamfit.api.assessments.Choice`` explains; that module imports this
+    one, so the few lines are repeated here rather than imported).
+    """
+
+    def __init__(self, *, enum: str, **kwargs: Any) -> None:
+        self.enum = enum
+        super().__init__(**kwargs)
+
+
+class NamedChoiceSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
+    target_class = NamedChoice
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field: NamedChoice = self.target
+        described = "\n".join(f"* `{value}` - {label}" for value, label in field.choices.items())
+        component = ResolvedComponent(  # type: ignore[no-untyped-call]
+            name=field.enum,
+            type=ResolvedComponent.SCHEMA,
+            object=field.enum,
+            schema={"enum": list(field.choices), "type": "string", "description": described},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return dict(component.ref)
+
+
+class JobSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = NamedChoice(enum="JobKindEnum", choices=JobKind.choices)
+    status = NamedChoice(enum="JobStatusEnum", choices=JobStatus.choices)
+    done = serializers.IntegerField(help_text="Rows (or e-mails) done so far")
+    total = serializers.IntegerField(help_text="Rows (or e-mails) in all; 0 while not known")
+    message = serializers.CharField()
+    result = serializers.DictField(
+        help_text=(
+            "When done: counts (e.g. created/updated, forms, stored, sent). When an import "
+            "failed: problems (at most 1,000, each 'row N, column X: reason') and count"
+        )
+    )
+    filename = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.SerializerMethodField(help_text="This job in the API")
+    page = serializers.SerializerMethodField(help_text="This job's web page (shows progress)")
+    download = serializers.SerializerMethodField(
+        help_text="A finished report's file (an attachment), else null"
+    )
+
+    def get_url(self, job: Job) -> str:
+        return reverse("api:job", args=[job.organisation.slug, job.pk])
+
+    def get_page(self, job: Job) -> str:
+        return reverse("jobs:job", args=[job.organisation.slug, job.pk])
+
+    def get_download(self, job: Job) -> str | None:
+        if job.status == JobStatus.DONE and job.kind == JobKind.TEAM_REPORT and job.output:
+            return result_url(job)
+        return None
+
+
+def accepted(job: Job) -> Response:
+    """202 Accepted: the job's state now, with its URL in ``Location``."""
+    body = JobSerializer(job).data
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
+
+
+def import_later(
+    request: Request, m: Membership, kind: JobKind, cycle: Cycle | None = None
+) -> Response | None:
+    """Queue a large upload as a job and answer 202; None for a file imported at once."""
+    upload = request.FILES.get("file")
+    if upload is None or not jobs.runs_later(upload):
+        return None
+    job = jobs.start_import(
+        organisation=m.organisation, actor=m.user, kind=kind, upload=upload, cycle=cycle
+    )
+    return accepted(job)
+
+
+class JobList(generics.ListAPIView):
+    """Background jobs you may see, newest first: yours, or all of them for owner and HR."""
+
+    serializer_class = JobSerializer
+
+    @extend_schema(tags=JOB_TAGS)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        m = access_membership(self.request.user, self.kwargs["org"])
+        return list_jobs(m).select_related("organisation", "created_by")
+
+
+class JobDetail(APIView):
+    @extend_schema(tags=JOB_TAGS, responses=JobSerializer)
+    def get(self, request: Request, org: str, pk: int) -> Response:
+        """One background job: its status, progress and, when finished, its result."""
+        job = access_job(access_membership(request.user, org), pk)
+        return Response(JobSerializer(job).data)

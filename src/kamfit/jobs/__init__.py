@@ -1,0 +1,1 @@
+"""Background work: imports, batch reports and reminders, run by ``kamfit worker``."""
