@@ -5,7 +5,10 @@ in the data directory), ``KAMFIT_SECRET_KEY`` (or ``KAMFIT_SECRET_KEY_FILE``),
 ``KAMFIT_DEBUG``, ``KAMFIT_ALLOWED_HOSTS``, ``KAMFIT_CONN_MAX_AGE`` (seconds a
 database connection is kept; default 0 on SQLite, 60 otherwise) and
 ``KAMFIT_TASKS_BACKEND`` (``database``, the default, or ``immediate``) and
-``KAMFIT_API_RATE`` (API requests per user, default ``200/min``). A bad value stops start-up with a
+``KAMFIT_API_RATE`` (API requests per user, default ``200/min``), and for e-mail
+(reminders) ``KAMFIT_SMTP_HOST``, ``KAMFIT_SMTP_PORT`` (587), ``KAMFIT_SMTP_USER``,
+``KAMFIT_SMTP_PASSWORD`` (or ``_FILE``) and ``KAMFIT_FROM_EMAIL``; without a host,
+mail is written to the log (console) instead of sent. A bad value stops start-up with a
 message naming the variable.
 """
 
@@ -186,6 +189,22 @@ if _task_backend not in _TASK_BACKENDS:
         f"KAMFIT_TASKS_BACKEND={_task_backend!r}: use one of {', '.join(_TASK_BACKENDS)}"
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
+
+# E-mail (rater reminders): SMTP with STARTTLS when a host is named, else the console.
+DEFAULT_FROM_EMAIL = os.environ.get("KAMFIT_FROM_EMAIL") or "kamfit@localhost"
+if _smtp_host := os.environ.get("KAMFIT_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _smtp_host
+    try:
+        EMAIL_PORT = int(os.environ.get("KAMFIT_SMTP_PORT") or 587)
+    except ValueError as exc:
+        raise ImproperlyConfigured("KAMFIT_SMTP_PORT must be a port number") from exc
+    EMAIL_HOST_USER = os.environ.get("KAMFIT_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env_secret("KAMFIT_SMTP_PASSWORD") or ""
+    EMAIL_USE_TLS = True
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
