@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export KAMFIT_DATA_DIR ?= $(CURDIR)/var
 PORT ?= 8000
 
-.PHONY: setup system-libs run test check fmt e2e-deps bench clean
+.PHONY: setup system-libs run test test-sqlite test-postgres check fmt e2e-deps bench bench-load clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,11 +34,23 @@ check: setup
 	KAMFIT_DEBUG=true $(BIN)/mypy src tests
 	KAMFIT_DEBUG=true $(BIN)/kamfit makemigrations --check --dry-run
 
-test: check e2e-deps
+# Every test runs on both databases: the embedded SQLite, then a throwaway PostgreSQL 15
+# cluster that scripts/with-postgres installs (if missing), starts and removes.
+test: check e2e-deps test-sqlite test-postgres
+
+test-sqlite: setup e2e-deps
 	$(BIN)/pytest -n 2
+
+test-postgres: setup e2e-deps
+	scripts/with-postgres $(BIN)/pytest -n 2
 
 bench: setup
 	$(BIN)/python -m tests.bench.run
+
+# 50 users for 3 minutes against gunicorn, on SQLite and on PostgreSQL (docs/operations.md).
+bench-load: setup
+	$(BIN)/python -m tests.load.run --database sqlite
+	scripts/with-postgres $(BIN)/python -m tests.load.run --database postgres
 
 fmt: setup
 	$(BIN)/ruff format .

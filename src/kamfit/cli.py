@@ -7,6 +7,7 @@ other first word runs as a Django management command (``kamfit migrate``,
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -295,11 +296,38 @@ def demo() -> None:
 
 
 @app.command()
-def serve(
+def serve(  # noqa: PLR0917 - Typer reads each option from a parameter
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    production: Annotated[
+        bool,
+        typer.Option(
+            "--production",
+            help="Serve with gunicorn: collect static files, check migrations, then run "
+            "sync workers (settings from the environment; KAMFIT_DEBUG must be off).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="gunicorn worker processes (--production). Default: 2 × cores + 1, at most 12.",
+            min=1,
+            max=64,
+        ),
+    ] = None,
+    timeout: Annotated[
+        int,
+        typer.Option(help="Seconds a request may take before its worker is restarted.", min=5),
+    ] = 60,
+    max_requests: Annotated[
+        int,
+        typer.Option(help="Restart each worker after about this many requests (0: never).", min=0),
+    ] = 2000,
 ) -> None:
-    """Serve the web app (development server) and print where to sign in."""
+    """Serve the web app: the development server, or gunicorn with --production."""
+    if production:
+        _serve_production(host, port, workers or _default_workers(), timeout, max_requests)
+        return
     setup_django()
     from django.core.management import call_command  # noqa: PLC0415
 
@@ -309,6 +337,123 @@ def serve(
     if login := demo_login():
         out.print(f"demo login: [bold]{login}[/bold] / [bold]{DEMO_PASSWORD}[/bold]\n")
     call_command("runserver", f"{host}:{port}", use_reloader=False)
+
+
+# gunicorn's default line, with the time the request took in the worker (milliseconds).
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms'
+
+
+def _default_workers() -> int:
+    """gunicorn's rule for sync workers, 2 × cores + 1, capped: beyond it they only queue."""
+    return min(2 * (os.cpu_count() or 1) + 1, 12)
+
+
+def _serve_production(host: str, port: int, workers: int, timeout: int, max_requests: int) -> None:
+    """Check that the app may serve, then replace this process with gunicorn."""
+    from django.core.exceptions import ImproperlyConfigured  # noqa: PLC0415
+
+    try:
+        setup_django()
+    except ImproperlyConfigured as exc:
+        raise fail(f"settings: {exc}") from None
+    from django.conf import settings  # noqa: PLC0415
+    from django.db import DatabaseError, connections  # noqa: PLC0415
+
+    if settings.DEBUG:
+        raise fail("KAMFIT_DEBUG is on: production serving needs it off (see docs/operations.md)")
+    collect_static()
+    try:
+        pending = _pending_migrations()
+    except DatabaseError as exc:
+        raise fail(
+            f"the database does not answer ({type(exc).__name__}): check DATABASE_URL"
+        ) from None
+    if pending:
+        names = ", ".join(f"{app}.{name}" for app, name in pending[:5])
+        more = f" and {len(pending) - 5} more" if len(pending) > 5 else ""
+        raise fail(
+            f"{len(pending)} migration(s) not applied ({names}{more}): "
+            "run `kamfit migrate` first, then serve"
+        )
+    connections.close_all()  # the workers open their own
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    args = [
+        sys.executable, "-m", "gunicorn", "kamfit.web.wsgi:application",
+        "--bind", bind,
+        "--workers", str(workers),
+        "--worker-class", "sync",
+        "--timeout", str(timeout),
+        "--graceful-timeout", "30",  # on SIGTERM, finish the requests under way
+        "--max-requests", str(max_requests),
+        "--max-requests-jitter", str(max_requests // 10),  # workers do not all restart at once
+        "--access-logfile", "-",
+        "--access-logformat", ACCESS_LOG_FORMAT,
+        "--error-logfile", "-",
+        "--no-control-socket",  # its default path is per user: two servers would share it
+    ]  # fmt: skip
+    if Path("/dev/shm").is_dir():  # noqa: S108 - the heartbeat file, kept off slow disks
+        args += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108
+    err.print(f"kamfit: gunicorn with {workers} workers on http://{bind}/", markup=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, args)  # noqa: S606 - our own interpreter, no shell
+
+
+def collect_static() -> None:
+    """Run ``collectstatic`` unless the static sources are unchanged since the last run.
+
+    Compressing every file (gzip and brotli) takes minutes of CPU on a small machine;
+    a restart of the same release skips it. The stamp is the list of source files with
+    their sizes and modification times, and the storage backend.
+    """
+    import hashlib  # noqa: PLC0415
+
+    from django.conf import settings  # noqa: PLC0415
+    from django.contrib.staticfiles.finders import get_finders  # noqa: PLC0415
+    from django.core.management import call_command  # noqa: PLC0415
+
+    digest = hashlib.sha256(str(settings.STORAGES["staticfiles"]).encode())
+    for finder in get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda found: found[0]):
+            stat = Path(storage.path(path)).stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    root = Path(settings.STATIC_ROOT)
+    stamp = root / ".kamfit-collected"
+    manifest = root / "staticfiles.json"
+    if manifest.exists() and stamp.exists() and stamp.read_text("utf-8") == digest.hexdigest():
+        return
+    err.print("kamfit: collecting and compressing static files (once per release)", markup=False)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    stamp.write_text(digest.hexdigest(), "utf-8")
+
+
+def _pending_migrations() -> list[tuple[str, str]]:
+    """The migrations the code has and the database has not applied."""
+    from django.db import DEFAULT_DB_ALIAS, connections  # noqa: PLC0415
+    from django.db.migrations.executor import MigrationExecutor  # noqa: PLC0415
+
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [(migration.app_label, migration.name) for migration, _backwards in plan]
+
+
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+)
+def worker(
+    ctx: typer.Context,
+    queue: Annotated[
+        str, typer.Option(help="Queues to run, comma-separated ('*': all).")
+    ] = "default",
+) -> None:
+    """Run background tasks (imports, reports) from the database queue until stopped.
+
+    Other options go to Django's db_worker command (`kamfit db_worker --help`).
+    """
+    setup_django()
+    from django.core.management import call_command  # noqa: PLC0415
+
+    call_command("db_worker", f"--queue-name={queue}", *ctx.args)
 
 
 def main() -> None:
