@@ -178,6 +178,12 @@ def test_cycle_pages_are_for_those_who_run_assessments(team: Team, personas: Per
     assert team.side.client(Role.HR).get(url("cycle", team, team.cycle.pk)).status_code == 200
 
 
+def test_the_cycle_page_lists_the_members_once_not_once_per_person(team: Team) -> None:
+    page = team.side.client(Role.HR).get(url("cycle", team, team.cycle.pk)).content.decode()
+    assert page.count('list="cycle-members"') == team.cycle.assessees.count() > 1
+    assert page.count(f'<option value="{team.side.users[Role.HR].username}">') == 1
+
+
 def test_a_new_cycle_from_the_page(team: Team) -> None:
     client = team.side.client(Role.DIRECTOR)
     response = client.post(
