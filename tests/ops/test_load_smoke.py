@@ -11,43 +11,27 @@ kamfit's. It allows 5x the targets, to catch only gross slowness.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from tests.load.run import API_P95_MS, PAGE_P95_MS, Targets, run_load
+from tests.ops.conftest import scratch_database
 
 USERS = 10
 DURATION = "20s"
 
 
 @pytest.fixture
-def scratch_database() -> Iterator[str | None]:
-    """A new, empty PostgreSQL database beside ``DATABASE_URL``'s, or None for SQLite."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        yield None
-        return
-    import psycopg
-
-    name = f"kamfit_load_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    parts = urlsplit(url)
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def scratch_url() -> Iterator[str | None]:
+    with scratch_database() as url:
+        yield url
 
 
-def test_production_server_under_load_loses_no_write(scratch_database: str | None) -> None:
+def test_production_server_under_load_loses_no_write(scratch_url: str | None) -> None:
     report = run_load(
-        database="postgres" if scratch_database else "sqlite",
-        database_url=scratch_database,
+        database="postgres" if scratch_url else "sqlite",
+        database_url=scratch_url,
         users=USERS,
         spawn_rate=USERS,
         duration=DURATION,
