@@ -7,6 +7,7 @@ other first word runs as a Django management command (``kamfit migrate``,
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from enum import StrEnum
@@ -465,11 +466,30 @@ def main() -> None:
 
         execute_from_command_line(["kamfit", *args])
         return
+    logging.getLogger("psycopg").addFilter(_not_cleanup_noise)
     try:
         app()
     except KamfitError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(1) from exc
+    except Exception as exc:
+        if not _database_down(exc):
+            raise
+        # Disk full, database gone: one line, no traceback; the transaction was rolled back.
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        err.print(f"[red]error:[/red] database: {escape(reason)} (the change was not stored)")
+        raise SystemExit(1) from exc
+
+
+def _not_cleanup_noise(record: logging.LogRecord) -> bool:
+    """Drop psycopg's "error ignored terminating …": the error it follows is reported."""
+    return not str(record.msg).startswith("error ignored terminating")
+
+
+def _database_down(exc: Exception) -> bool:
+    """Whether ``exc`` is Django's OperationalError or InterfaceError (full, gone, refused)."""
+    db = sys.modules.get("django.db")  # never import Django for file-only commands
+    return db is not None and isinstance(exc, (db.OperationalError, db.InterfaceError))
 
 
 if __name__ == "__main__":
