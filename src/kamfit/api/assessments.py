@@ -19,8 +19,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -35,6 +33,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kamfit.api.audits import Extends, _problems
+from kamfit.api.fields import Choice
 from kamfit.api.jobs import JobSerializer, import_later
 from kamfit.assessments import exchange, services
 from kamfit.assessments.models import (
@@ -100,36 +99,6 @@ PROGRESS_FIELDS = frozenset({"status", "progress_note"})
 
 
 # --- Named enums -------------------------------------------------------------------------------
-
-
-class Choice(serializers.ChoiceField):
-    """A choice field documented as an enum component of its own name (``enum``).
-
-    drf-spectacular names an enum after its field (``kind``, ``status``, ``source``). Other
-    endpoints already hold choice sets under those names, and one more set would rename
-    their components; a name per set keeps every component as it is.
-    """
-
-    def __init__(self, *, enum: str, **kwargs: Any) -> None:
-        self.enum = enum
-        super().__init__(**kwargs)
-
-
-class ChoiceSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    target_class = Choice
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        field: Choice = self.target
-        described = "\n".join(f"* `{value}` - {label}" for value, label in field.choices.items())
-        component = ResolvedComponent(  # type: ignore[no-untyped-call]
-            name=field.enum,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum,
-            schema={"enum": list(field.choices), "type": "string", "description": described},
-        )
-        auto_schema.registry.register_on_missing(component)
-        return dict(component.ref)
 
 
 # --- Serializers: people -----------------------------------------------------------------------

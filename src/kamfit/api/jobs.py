@@ -9,14 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kamfit.api.fields import Choice
 from kamfit.assessments.models import Cycle
 from kamfit.jobs import services as jobs
 from kamfit.jobs.models import Job, JobKind, JobStatus
@@ -27,40 +26,10 @@ from kamfit.orgs.models import Membership
 JOB_TAGS = ["jobs"]
 
 
-class NamedChoice(serializers.ChoiceField):
-    """A choice field documented as an enum component named ``enum``.
-
-    drf-spectacular names inline enums after their field, and a ``kind`` or ``status``
-    here would rename the components other endpoints already publish under those
-    names (as ``kamfit.api.assessments.Choice`` explains; that module imports this
-    one, so the few lines are repeated here rather than imported).
-    """
-
-    def __init__(self, *, enum: str, **kwargs: Any) -> None:
-        self.enum = enum
-        super().__init__(**kwargs)
-
-
-class NamedChoiceSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]
-    target_class = NamedChoice
-
-    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        field: NamedChoice = self.target
-        described = "\n".join(f"* `{value}` - {label}" for value, label in field.choices.items())
-        component = ResolvedComponent(  # type: ignore[no-untyped-call]
-            name=field.enum,
-            type=ResolvedComponent.SCHEMA,
-            object=field.enum,
-            schema={"enum": list(field.choices), "type": "string", "description": described},
-        )
-        auto_schema.registry.register_on_missing(component)
-        return dict(component.ref)
-
-
 class JobSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    kind = NamedChoice(enum="JobKindEnum", choices=JobKind.choices)
-    status = NamedChoice(enum="JobStatusEnum", choices=JobStatus.choices)
+    kind = Choice(enum="JobKindEnum", choices=JobKind.choices)
+    status = Choice(enum="JobStatusEnum", choices=JobStatus.choices)
     done = serializers.IntegerField(help_text="Rows (or e-mails) done so far")
     total = serializers.IntegerField(help_text="Rows (or e-mails) in all; 0 while not known")
     message = serializers.CharField()
