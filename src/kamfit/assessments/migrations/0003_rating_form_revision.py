@@ -12,8 +12,6 @@ from django.db import migrations, models
 frozen = import_module("kamfit.assessments.migrations.0002_submitted_forms_are_frozen")
 
 
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("assessments", "0002_submitted_forms_are_frozen"),
@@ -25,7 +23,8 @@ class Migration(migrations.Migration):
             model_name="ratingform",
             name="revision",
             field=models.PositiveIntegerField(
-                default=0, help_text="Saves of this version so far: with the number, the form's ETag"
+                default=0,
+                help_text="Saves of this version so far: with the number, the form's ETag",
             ),
         ),
         migrations.RunPython(frozen.create_triggers, frozen.drop_triggers),
