@@ -8,7 +8,7 @@ it as trial 0). docs/operator/faults.md explains what each test proves.
 
 The commands and servers under test run in subprocesses against a database of their own
 (a copy of a seeded template), with ``tests.ops.fault_settings``: the test settings with
-``DEBUG`` off and the outage middleware installed.
+``DEBUG`` off, so that an outage shows what a production user would see.
 """
 
 from __future__ import annotations
@@ -36,10 +36,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
-from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.http import HttpResponse
-from django.test import Client, RequestFactory, override_settings
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from kamfit.assessments.models import FormStatus, RatingForm
@@ -48,7 +47,6 @@ from kamfit.web.errors import DatabaseUnavailableMiddleware, server_error
 from tests.conftest import Team
 from tests.factories import PASSWORD, MembershipFactory
 from tests.ops.dbhash import changed_tables, postgres_hashes, sqlite_file_hashes, table_hashes
-from tests.ops.fault_settings import with_outage_middleware
 from tests.ops.pgcluster import PgCluster, binaries_missing, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -588,36 +586,35 @@ def test_a_full_disk_during_a_rating_form_submit_answers_a_generic_page(
     keys = list(team.answers(3))
     started = time.monotonic()
     mid_way = 0
-    with override_settings(MIDDLEWARE=with_outage_middleware(list(settings.MIDDLEWARE))):
-        for seed, rng in seeds():
-            data = {"action": "submit"}
-            for key in keys:
-                words = rng.randint(200, 600)
-                data[f"level-{key}"] = str(rng.randint(1, 5))
-                data[f"evidence-{key}"] = " ".join(
-                    rng.choice(("led", "won", "renewed", "Globex", "margin", "QBR"))
-                    for _ in range(words)
-                )[:4000]
-            # The draft (new, or amended from the last trial) holds short answers first,
-            # so that the submit's long evidence needs new pages.
-            short = {**data, "action": "save"} | {f"evidence-{key}": "-" for key in keys}
-            assert client.post(url, short).status_code == 302
-            _vacuum()
-            needed = _pages_needed(
-                lambda: client.post(url, data).status_code == 302 or pytest.fail("not stored")  # noqa: B023
-            )
-            before = _hashes()
-            with _page_limit(rng.randint(0, needed - 1)) as writes:
-                response = client.post(url, data)
-            assert_generic_outage_answer(response, api=False)
-            mid_way += bool(writes)
-            after = _hashes()
-            assert after == before, f"seed {seed}: changed {changed_tables(before, after)}"
-            assert client.post(url, data).status_code == 302, f"seed {seed}"
-            latest = RatingForm.objects.filter(rater=rater).order_by("-number").first()
-            assert latest is not None and latest.status == FormStatus.SUBMITTED
-            amend = {"action": "amend", "reason": f"trial {seed}"}
-            assert client.post(url, amend).status_code == 302
+    for seed, rng in seeds():
+        data = {"action": "submit"}
+        for key in keys:
+            words = rng.randint(200, 600)
+            data[f"level-{key}"] = str(rng.randint(1, 5))
+            data[f"evidence-{key}"] = " ".join(
+                rng.choice(("led", "won", "renewed", "Globex", "margin", "QBR"))
+                for _ in range(words)
+            )[:4000]
+        # The draft (new, or amended from the last trial) holds short answers first,
+        # so that the submit's long evidence needs new pages.
+        short = {**data, "action": "save"} | {f"evidence-{key}": "-" for key in keys}
+        assert client.post(url, short).status_code == 302
+        _vacuum()
+        needed = _pages_needed(
+            lambda: client.post(url, data).status_code == 302 or pytest.fail("not stored")  # noqa: B023
+        )
+        before = _hashes()
+        with _page_limit(rng.randint(0, needed - 1)) as writes:
+            response = client.post(url, data)
+        assert_generic_outage_answer(response, api=False)
+        mid_way += bool(writes)
+        after = _hashes()
+        assert after == before, f"seed {seed}: changed {changed_tables(before, after)}"
+        assert client.post(url, data).status_code == 302, f"seed {seed}"
+        latest = RatingForm.objects.filter(rater=rater).order_by("-number").first()
+        assert latest is not None and latest.status == FormStatus.SUBMITTED
+        amend = {"action": "amend", "reason": f"trial {seed}"}
+        assert client.post(url, amend).status_code == 302
     print(f"T18 submit: {TRIALS}/{TRIALS} answered 503, {mid_way} after some rows were written")
     print(f"T18 submit: {time.monotonic() - started:.1f} s")
     assert mid_way > 0
