@@ -65,6 +65,11 @@ class Person(models.Model):
     )
     background_note = models.CharField(max_length=300, blank=True)
     active = models.BooleanField(default=True)
+    inactive_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the person was marked inactive; retention counts from here",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

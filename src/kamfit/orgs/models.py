@@ -24,9 +24,35 @@ class Organisation(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    min_group_size = models.PositiveSmallIntegerField(
+        default=5,
+        help_text=(
+            "The smallest group whose aggregate results are shown (k); 3 to 10. "
+            "360 rater groups use 3 whatever this says."
+        ),
+    )
+    retention_candidate_months = models.PositiveSmallIntegerField(
+        default=6,
+        help_text="Months after an internal candidate was marked inactive before erasure",
+    )
+    retention_leaver_months = models.PositiveSmallIntegerField(
+        default=24,
+        help_text="Months after a key account manager was marked inactive before erasure",
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_group_size__gte=3, min_group_size__lte=10),
+                name="org_min_group_size_3_to_10",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(retention_candidate_months__gte=1)
+                & models.Q(retention_leaver_months__gte=1),
+                name="org_retention_at_least_a_month",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
