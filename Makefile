@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export KAMFIT_DATA_DIR ?= $(CURDIR)/var
 PORT ?= 8000
 
-.PHONY: setup system-libs run test test-sqlite test-postgres check fmt e2e-deps bench bench-load clean
+.PHONY: setup system-libs run test test-sqlite test-postgres check fmt e2e-deps bench bench-load fuzz clean
 
 $(STAMP): requirements/base.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -51,6 +51,12 @@ bench: setup
 bench-load: setup
 	$(BIN)/python -m tests.load.run --database sqlite
 	scripts/with-postgres $(BIN)/python -m tests.load.run --database postgres
+
+# Schemathesis, 100 examples per operation and phase, every identity, on both databases
+# (make test runs a shorter version: docs/security/fuzzing.md).
+fuzz: setup
+	$(BIN)/python -m tests.security.fuzz.run --examples 100
+	scripts/with-postgres $(BIN)/python -m tests.security.fuzz.run --examples 100
 
 fmt: setup
 	$(BIN)/ruff format .

@@ -19,11 +19,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from kamfit.accounts.cli import user_app
 from kamfit.assessments.cli import assess_app
 from kamfit.audits.cli import audit_app
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid, KamfitError
+from kamfit.members.cli import token_app
 from kamfit.ops.cli import backup, restore
+from kamfit.privacy.cli import person_app
 from kamfit.profiles.cli import profile_app
 from kamfit.terminal import err, fail, out, setup_django
 
@@ -42,6 +45,9 @@ app.add_typer(framework_app, name="framework")
 app.add_typer(audit_app, name="audit")
 app.add_typer(profile_app, name="profile")
 app.add_typer(assess_app, name="assess")
+app.add_typer(token_app, name="token")
+app.add_typer(user_app, name="user")
+app.add_typer(person_app, name="person")
 app.command("backup")(backup)
 app.command("restore")(restore)
 
@@ -50,6 +56,9 @@ KAMFIT_COMMANDS = {
     "audit",
     "profile",
     "assess",
+    "token",
+    "user",
+    "person",
     "demo",
     "serve",
     "backup",
@@ -83,6 +92,8 @@ def _read_ref(ref: str, fmt: InFormat = InFormat.auto, org: str | None = None) -
     if not path.is_file():
         shipped = fw.shipped().key
         raise fail(f"{ref!r} is neither a file nor a shipped framework (try {shipped!r})", 2)
+    if path.stat().st_size > fw.MAX_DOCUMENT_BYTES:  # refused unread (RELIABILITY A29)
+        raise fail(f"{ref}: larger than {fw.MAX_DOCUMENT_BYTES // 2**20} MB", 1)
     try:
         text = path.read_text("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -389,11 +400,12 @@ def _serve_production(host: str, port: int, workers: int, timeout: int, max_requ
         "--max-requests-jitter", str(max_requests // 10),  # workers do not all restart at once
         "--access-logfile", "-",
         "--access-logformat", ACCESS_LOG_FORMAT,
+        "--logger-class", "kamfit.auditlog.gunicorn.RedactingLogger",  # no link tokens
         "--error-logfile", "-",
         "--no-control-socket",  # its default path is per user: two servers would share it
     ]  # fmt: skip
     if Path("/dev/shm").is_dir():  # noqa: S108 - the heartbeat file, kept off slow disks
-        args += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108
+        args += ["--worker-tmp-dir", "/dev/shm"]  # noqa: S108 - same heartbeat dir
     err.print(f"kamfit: gunicorn with {workers} workers on http://{bind}/", markup=False)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -467,8 +479,11 @@ def main() -> None:
         execute_from_command_line(["kamfit", *args])
         return
     logging.getLogger("psycopg").addFilter(_not_cleanup_noise)
+    from kamfit.auditlog.context import acting_via  # noqa: PLC0415 - imports no Django
+
     try:
-        app()
+        with acting_via("cli"):  # audit events of this process say "cli"
+            app()
     except KamfitError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise SystemExit(1) from exc

@@ -3,14 +3,19 @@
 Every import reads its upload through :func:`read_rows` and :func:`map_header`; every
 export writes through :func:`to_csv` or :func:`to_xlsx`.
 
-Reading (RELIABILITY A29, A30): an upload is at most ``MAX_UPLOAD_BYTES`` (5 MB) unless
-the caller sets a smaller or larger limit. The file type is told by content, never by
-name. A CSV must be UTF-8 (with or without a BOM); its delimiter (``,``, ``;`` or tab)
-is the one its first line uses most. An XLSX file must be a ZIP holding
-``[Content_Types].xml``, with at most ``MAX_XLSX_ENTRIES`` entries inflating to at most
-``MAX_XLSX_UNCOMPRESSED`` (50 MB) in all; macro-enabled workbooks, renamed binaries and
-XML entity declarations are refused. Formulas are read as their text, flagged, and never
-evaluated. Uploads are read from memory and never written to disk.
+Reading (RELIABILITY A29, A30): an upload is at most :func:`max_upload_bytes` (setting
+``IMPORT_MAX_BYTES``, ``KAMFIT_IMPORT_MAX_BYTES``, 10 MB by default) and holds at most
+:func:`max_import_rows` data rows (``IMPORT_MAX_ROWS``, 50,000); a file over the size
+limit raises :class:`TooLarge` (HTTP 413). The file type is told by content, never by
+name: programs, PDFs, images and HTML/SVG/XML documents are refused whatever they are
+called. A CSV must be UTF-8 (with or without a BOM) without NUL bytes; its delimiter
+(``,``, ``;`` or tab) is the one its first line uses most. An XLSX file must be a ZIP
+holding ``[Content_Types].xml``, with at most ``MAX_XLSX_ENTRIES`` entries inflating to
+at most ``MAX_XLSX_UNCOMPRESSED`` (100 MB) in all, no large entry compressed more than
+``MAX_ENTRY_RATIO`` times (a zip bomb); macro-enabled workbooks and XML entity
+declarations (billion laughs, refused by defusedxml under openpyxl) are refused.
+Formulas are read as their text, flagged, and never evaluated. Uploads are read from
+memory.
 
 Writing (RELIABILITY A28): every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab,
 a carriage return or NUL is written with a leading ``'`` so that no spreadsheet runs it as
@@ -24,10 +29,12 @@ import io
 import re
 import zipfile
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import NamedTuple
 
+from django.conf import settings
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.reader.excel import ExcelReader
@@ -42,29 +49,56 @@ from openpyxl.xml.functions import iterparse
 from kamfit.domain.errors import Problem, ValidationError
 
 __all__ = [
-    "MAX_UPLOAD_BYTES",
+    "MAX_ENTRY_RATIO",
     "MAX_XLSX_ENTRIES",
     "MAX_XLSX_UNCOMPRESSED",
     "Cell",
     "HeaderMap",
+    "TooLarge",
     "check_zip",
     "choice_lookup",
     "column_letter",
     "data_rows",
     "is_xlsx",
     "map_header",
+    "max_import_rows",
+    "max_upload_bytes",
     "neutralise",
     "normalise",
     "read_rows",
     "refuse",
+    "reset_rows_read",
+    "rows_read",
+    "sniff_binary",
     "to_csv",
     "to_xlsx",
+    "too_large",
     "xlsx_value",
 ]
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
-MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
 MAX_XLSX_ENTRIES = 1000
+# A workbook part compressing better than this is a zip bomb: real sheets stay far below.
+MAX_ENTRY_RATIO = 200
+_RATIO_FLOOR = 1024 * 1024  # a small part may compress as it likes: it cannot hurt
+
+# What a renamed binary or web document starts with (after a BOM and blanks, for text).
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"MZ", "a Windows program"),
+    (b"\x7fELF", "a program"),
+    (b"\xca\xfe\xba\xbe", "a program"),
+    (b"\xcf\xfa\xed\xfe", "a program"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0", "an old Office file (.xls/.doc): save it as .xlsx"),
+    (b"Rar!", "a RAR archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"<", "an HTML, SVG or XML document"),
+)
+_ROWS_READ: ContextVar[int] = ContextVar("rows_read", default=0)
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 _MB = 1024 * 1024
@@ -111,6 +145,46 @@ def to_xlsx(header: Sequence[str], rows: Iterable[Sequence[object]], *, sheet: s
 
 
 # --- reading -------------------------------------------------------------------------------
+
+
+class TooLarge(ValidationError):
+    """An upload over the size limit: refused unread (HTTP 413 Content Too Large)."""
+
+
+def max_upload_bytes() -> int:
+    """The largest upload any import takes (setting ``IMPORT_MAX_BYTES``)."""
+    return int(getattr(settings, "IMPORT_MAX_BYTES", 10 * _MB))
+
+
+def max_import_rows() -> int:
+    """The most non-empty data rows one import takes (setting ``IMPORT_MAX_ROWS``)."""
+    return int(getattr(settings, "IMPORT_MAX_ROWS", 50_000))
+
+
+def too_large(limit: int | None = None) -> TooLarge:
+    """Return the error for a file over ``limit`` bytes (the setting by default)."""
+    limit = max_upload_bytes() if limit is None else limit
+    size = f"{limit // _MB} MB" if limit >= _MB else f"{limit:,} bytes"
+    return TooLarge([Problem("file", f"larger than {size}: split it into smaller files")])
+
+
+def rows_read() -> int:
+    """How many non-empty data rows the last :func:`data_rows` in this context read."""
+    return _ROWS_READ.get()
+
+
+def reset_rows_read() -> None:
+    """Start counting afresh, so that :func:`rows_read` speaks of the next import only."""
+    _ROWS_READ.set(0)
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """Name what ``data`` is if it is a known binary or web document, else None (A30)."""
+    head = data[:64].removeprefix(b"\xef\xbb\xbf").lstrip()
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            return what
+    return None
 
 
 class Cell(NamedTuple):
@@ -166,6 +240,15 @@ def check_zip(data: bytes, filename: str) -> None:
             infos = archive.infolist()
             if len(infos) > MAX_XLSX_ENTRIES:
                 raise refuse(f"not a CSV or XLSX file: more than {MAX_XLSX_ENTRIES} ZIP entries")
+            for info in infos:
+                if info.file_size > _RATIO_FLOOR and (
+                    info.file_size > MAX_ENTRY_RATIO * max(info.compress_size, 1)
+                ):
+                    raise refuse(
+                        f"the workbook part {info.filename[:60]!r} is compressed "
+                        f"{info.file_size // max(info.compress_size, 1):,} times "
+                        f"(at most {MAX_ENTRY_RATIO}): refused as a zip bomb"
+                    )
             names = {info.filename for info in infos}
             if "[Content_Types].xml" not in names:
                 raise refuse("not a CSV or XLSX file")
@@ -175,7 +258,7 @@ def check_zip(data: bytes, filename: str) -> None:
             if total > MAX_XLSX_UNCOMPRESSED:
                 raise refuse(
                     f"the workbook would inflate to more than "
-                    f"{MAX_XLSX_UNCOMPRESSED // _MB} MB uncompressed"
+                    f"{MAX_XLSX_UNCOMPRESSED // _MB} MB uncompressed: refused as a zip bomb"
                 )
             types = archive.read("[Content_Types].xml")
     except zipfile.BadZipFile as exc:
@@ -286,9 +369,15 @@ def _xlsx_rows(
 def _csv_rows(data: bytes) -> Iterator[list[Cell]]:
     if data[:2] in {b"\xff\xfe", b"\xfe\xff"}:
         raise refuse("the CSV is UTF-16 text: save it as “CSV UTF-8”")
+    what = sniff_binary(data)
+    if what is not None:
+        raise refuse(f"not a CSV or XLSX file: it is {what}, whatever its name")
     head = data[:4096]
     if re.search(rb"[\x00-\x08\x0e-\x1f]", head):  # binary, whatever its name
         raise refuse("not a CSV or XLSX file")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise refuse(f"not a CSV or XLSX file: a NUL byte at byte {nul}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -312,37 +401,44 @@ def read_rows(
     *,
     sheet: str | None = None,
     no_sheet: str = "the workbook has no worksheet",
-    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
 ) -> Iterator[list[Cell]]:
     """Return the rows of an uploaded CSV (UTF-8) or XLSX file, each a list of cells.
 
     The type is told by content. From a workbook, ``sheet`` is read if it exists, else
     the first sheet. A file that cannot be read safely raises :class:`ValidationError`
     located at ``file`` (at once for size and emptiness, while iterating otherwise).
+    ``max_bytes`` defaults to :func:`max_upload_bytes`.
     """
-    if len(data) > max_bytes:
-        raise refuse(f"larger than {max_bytes // _MB} MB")
+    limit = max_upload_bytes() if max_bytes is None else max_bytes
+    if len(data) > limit:
+        raise too_large(limit)
     if not data.strip():
         raise refuse("the file is empty")
     return _xlsx_rows(data, filename, sheet, no_sheet) if is_xlsx(data) else _csv_rows(data)
 
 
 def data_rows(
-    rows: Iterator[list[Cell]], *, limit: int, noun: str = "rows"
+    rows: Iterator[list[Cell]], *, limit: int | None = None, noun: str = "rows"
 ) -> Iterator[tuple[int, list[Cell]]]:
     """Yield (spreadsheet row number, cells) after the header, skipping empty rows.
 
     Row 1 is the header, so the first data row is 2. More than ``limit`` non-empty rows
-    refuses the file ("more than 5,000 answer rows: split the file").
+    (:func:`max_import_rows` by default) refuses the file ("more than 5,000 answer rows:
+    split the file"). The count read is kept for :func:`rows_read`.
     """
+    limit = max_import_rows() if limit is None else limit
     count = 0
-    for n, cells in enumerate(rows, start=2):
-        if not any(c.text for c in cells):
-            continue
-        count += 1
-        if count > limit:
-            raise refuse(f"more than {limit:,} {noun}: split the file")
-        yield n, cells
+    try:
+        for n, cells in enumerate(rows, start=2):
+            if not any(c.text for c in cells):
+                continue
+            count += 1
+            if count > limit:
+                raise refuse(f"row {n}: more than {limit:,} {noun}: split the file")
+            yield n, cells
+    finally:
+        _ROWS_READ.set(count)
 
 
 def _fold(name: str) -> str:

@@ -38,6 +38,9 @@ RATING_ROWS = 100_000
 RATER_POOL = 40
 RATERS_PER_PERSON = 4
 TARGETS = {("ratings", "csv"): 10.0, ("ratings", "xlsx"): 60.0}
+# The benchmark's files are over the default import limits (10 MB, 50,000 rows, as an
+# operator would set KAMFIT_IMPORT_MAX_BYTES/_ROWS): raised here, for this run only.
+LIMITS = {"IMPORT_MAX_BYTES": 64 * 2**20, "IMPORT_MAX_ROWS": RATING_ROWS}
 
 
 def _people_file(n: int) -> tuple[list[str], list[list[object]]]:
@@ -121,6 +124,7 @@ def bench_imports() -> bool:
     """Print the import times; say whether the ratings targets are met."""
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.test import override_settings
 
     from kamfit.assessments import exchange
     from kamfit.frameworks.models import FrameworkVersion
@@ -165,17 +169,15 @@ def bench_imports() -> bool:
         cpu = time.process_time()
         if what == "people":
             target_org = Organisation.objects.create(name=f"People {fmt}", slug=f"people-{fmt}")
-            exchange.read_people(
-                target_org, hr, data, f"people.{fmt}", max_bytes=exchange.MAX_JOB_UPLOAD_BYTES
-            )
+            with override_settings(**LIMITS):
+                exchange.read_people(target_org, hr, data, f"people.{fmt}")
             rows = len(people_rows)
         else:
             cycle = _cycle(org, profile, rated, fmt)
             start = time.perf_counter()
             cpu = time.process_time()
-            exchange.read_ratings(
-                cycle, hr, data, f"ratings.{fmt}", max_bytes=exchange.MAX_JOB_UPLOAD_BYTES
-            )
+            with override_settings(**LIMITS):
+                exchange.read_ratings(cycle, hr, data, f"ratings.{fmt}")
             rows = len(rating_rows)
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu

@@ -133,7 +133,7 @@ def test_a_bad_people_file_names_row_and_column_and_imports_nothing(
     ("content", "reason"),
     [
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + bytes(range(256)), "not a CSV or XLSX file"),
-        (b"reference,name\r\n" + b" " * (5 * 1024 * 1024 + 1), "larger than 5 MB"),
+        (b"reference,name\r\n" + b" " * (10 * 1024 * 1024 + 1), "larger than 10 MB"),
     ],
 )
 def test_an_unreadable_or_oversized_file_is_refused_naming_the_file(

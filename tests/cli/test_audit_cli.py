@@ -218,7 +218,7 @@ def test_audit_import_of_a_broken_file_exits_1_naming_each_problem_and_stores_no
     [
         (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "file: not a CSV or XLSX file"),
         ("respondent,department\r\nZoë,sales\r\n".encode("latin-1"), "file: not UTF-8 text"),
-        (b" " * (exchange.MAX_UPLOAD_BYTES + 1), "file: larger than 5 MB"),
+        (b" " * (exchange.max_upload_bytes() + 1), "file: larger than 10 MB"),
     ],
 )
 def test_audit_import_refuses_files_that_are_not_answer_sheets(
@@ -286,7 +286,7 @@ def test_every_audit_command_and_option_has_help() -> None:
     group = root.commands["audit"]
     assert isinstance(group, TyperGroup)
     assert (group.help or "").strip()
-    assert set(group.commands) == {"list", "results", "export", "import"}
+    assert set(group.commands) == {"list", "results", "export", "import", "verify", "log"}
     for name, command in group.commands.items():
         assert (command.help or "").strip(), name
         for param in command.params:

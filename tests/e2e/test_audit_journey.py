@@ -43,6 +43,8 @@ def test_director_runs_an_audit_with_a_member_and_an_outsider(
     errors: list[str] = []
     watch(page, errors)
     a = personas.a
+    a.org.min_group_size = 3  # the organisation's k is a floor for the audit's (issue 5)
+    a.org.save(update_fields=["min_group_size"])
     sign_in(page, base, a.users[OrgRole.DIRECTOR].get_username())
 
     # Open a full-scope audit on the organisation's published framework, two role elements.

@@ -149,7 +149,7 @@ class Member(HttpUser):
                 response.failure(f"login answered {response.status_code}")
 
     def _headers(self) -> dict[str, str]:
-        return {"X-CSRFToken": self.client.cookies.get("csrftoken") or ""}
+        return {"X-CSRFToken": self.client.cookies.get("__Host-csrftoken") or ""}
 
     def _api(self, path: str) -> str:
         return f"/api/v1/organisations/{self.slug}/{path}"

@@ -237,6 +237,9 @@ def production_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
         "KAMFIT_SECRET_KEY": "".join(secrets.choice(alphabet) for _ in range(50)),
         "KAMFIT_ALLOWED_HOSTS": "127.0.0.1",
         "KAMFIT_SSL_REDIRECT": "false",
+        # The simulated users sign in with a password; two-factor sign-in has its own
+        # tests (tests/security/accounts) and would only add a step per user here.
+        "KAMFIT_MFA_REQUIRED": "false",
         "KAMFIT_DATA_DIR": str(data_dir),
         "PYTHONPATH": str(ROOT),
     }

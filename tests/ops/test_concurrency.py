@@ -50,7 +50,7 @@ class Live:
         s.get(login, timeout=30)
         for cookie in s.cookies:  # production cookies are Secure; this is http on loopback
             cookie.secure = False
-        token = s.cookies.get("csrftoken") or ""
+        token = s.cookies.get("__Host-csrftoken") or ""
         done = s.post(
             login,
             data={"username": self.username, "password": self.password},
@@ -61,7 +61,7 @@ class Live:
         assert done.status_code == 302, done.text[:300]
         for cookie in s.cookies:  # production cookies are Secure; this is http on loopback
             cookie.secure = False
-        s.headers["X-CSRFToken"] = s.cookies.get("csrftoken") or ""
+        s.headers["X-CSRFToken"] = s.cookies.get("__Host-csrftoken") or ""
         s.headers["Referer"] = f"{self.base}/"
         return s
 

@@ -78,7 +78,7 @@ LEAKS = (
     "SELECT ",
 )
 NEXT_ROWS = 200  # the import after a kill; the last trial imports the whole file again
-ERROR_ID = re.compile(r"\b[0-9a-f]{12}\b")
+ERROR_ID = re.compile(r"\b[0-9a-f]{32}\b")  # the request id (X-Request-ID)
 
 
 def seeds(count: int = TRIALS) -> Iterator[tuple[int, random.Random]]:
@@ -680,10 +680,13 @@ class Outage:
     env: dict[str, str]
     log: Path
     page: requests.Session  # signed in with a session cookie
-    api: requests.Session  # HTTP Basic authentication
+    api: requests.Session  # a Bearer API token
 
     def hashes(self) -> dict[str, str]:
-        return postgres_hashes(self.cluster.url(APP_DB))
+        """Per-table hashes, but the API token's: its last_used_at records even a read."""
+        hashes = postgres_hashes(self.cluster.url(APP_DB))
+        hashes.pop("members_apitoken", None)
+        return hashes
 
     def terminate_app(self, keep: frozenset[int] | set[int] = frozenset()) -> int:
         """pg_terminate_backend every connection to the app's database but ``keep``."""
@@ -765,8 +768,10 @@ def outage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outage]:
                 assert server.poll() is None, log.read_text()
                 assert time.monotonic() < deadline, log.read_text()
                 time.sleep(0.2)
-            api = requests.Session()
-            api.auth = (USER, PASSWORD)
+            api = requests.Session()  # a Bearer token: the API refuses HTTP Basic
+            made = kamfit("token", "create", "--user", USER, "--org", ORG, "--name", "T19", env=env)
+            assert made.returncode == 0, made.stderr
+            api.headers["Authorization"] = f"Bearer {made.stdout.strip().splitlines()[-1]}"
             page = _sign_in(base)
             assert page.get(base + PAGE, timeout=60).status_code == 200  # the session settles
             yield Outage(cluster, base, env, log, page, api)

@@ -82,3 +82,21 @@ def test_sqlite_runs_in_wal_mode_in_the_data_directory(tmp_path: object) -> None
         [sys.executable, "-c", code, db], capture_output=True, text=True, check=True
     )
     assert mode.stdout.strip() == "wal"
+
+
+@pytest.mark.parametrize(
+    ("env", "required"),
+    [
+        (PRODUCTION, "True"),
+        ({"KAMFIT_DEBUG": "true"}, "False"),
+        ({**PRODUCTION, "KAMFIT_MFA_REQUIRED": "false"}, "False"),
+        ({"KAMFIT_DEBUG": "true", "KAMFIT_MFA_REQUIRED": "true"}, "True"),
+    ],
+)
+def test_two_factor_authentication_is_required_unless_debugging(
+    tmp_path: object, env: dict[str, str], required: str
+) -> None:
+    code = "from django.conf import settings; print(settings.MFA_REQUIRED)"
+    result = kamfit("shell", "-c", code, env=env, tmp=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == required

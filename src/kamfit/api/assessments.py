@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
@@ -33,7 +34,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kamfit.api.audits import Extends, _problems
-from kamfit.api.fields import Choice
+from kamfit.api.concurrency import etagged, if_match
+from kamfit.api.fields import Choice, Flag, Number, Text, Whole
 from kamfit.api.jobs import JobSerializer, import_later
 from kamfit.assessments import exchange, services
 from kamfit.assessments.models import (
@@ -52,6 +54,7 @@ from kamfit.assessments.models import (
     Source,
 )
 from kamfit.assessments.queries import (
+    MERGED_LABEL,
     CycleData,
     Evidence,
     bench_strength,
@@ -59,6 +62,7 @@ from kamfit.assessments.queries import (
     load_cycle,
     person_lines,
 )
+from kamfit.auditlog.services import record as audit
 from kamfit.development import services as plans
 from kamfit.development.models import Action, ActionStatus, Plan, PlanStatus
 from kamfit.development.queries import plan_progress
@@ -85,6 +89,7 @@ from kamfit.orgs.access import (
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import MANAGE_PEOPLE, may
 from kamfit.profiles.models import ProfileVersion, Requirement
+from kamfit.uploads import read_upload, rejections
 
 PEOPLE_TAGS = ["people"]
 CYCLE_TAGS = ["assessments"]
@@ -105,34 +110,34 @@ PROGRESS_FIELDS = frozenset({"status", "progress_note"})
 
 
 class PersonRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = serializers.CharField(help_text="The company's own identifier")
-    name = serializers.CharField()
+    id = Whole()
+    reference = Text(help_text="The company's own identifier")
+    name = Text()
 
 
 class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    reference = serializers.CharField(help_text="The company's own identifier")
-    name = serializers.CharField()
-    email = serializers.CharField(allow_blank=True)
+    id = Whole()
+    reference = Text(help_text="The company's own identifier")
+    name = Text()
+    email = Text(allow_blank=True)
     kind = Choice(enum="PersonKindEnum", choices=PersonKind.choices)
-    job_title = serializers.CharField(allow_blank=True)
-    unit = serializers.CharField(allow_blank=True)
+    job_title = Text(allow_blank=True)
+    unit = Text(allow_blank=True)
     manager = PersonRefSerializer(allow_null=True, help_text="The line manager; null if none")
-    username = serializers.CharField(
+    username = Text(
         source="user.username",
         allow_null=True,
         help_text="The member who sees this person's released results; null if none",
     )
-    profile = serializers.CharField(
+    profile = Text(
         source="profile.key",
         allow_null=True,
         help_text="Key of the role profile of the position held or considered for",
     )
     background = Choice(enum="BackgroundEnum", choices=Background.choices)
-    background_note = serializers.CharField(allow_blank=True)
+    background_note = Text(allow_blank=True)
     accounts = serializers.SerializerMethodField(help_text="Names of the key accounts held")
-    active = serializers.BooleanField()
+    active = Flag()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -141,125 +146,125 @@ class PersonSerializer(serializers.Serializer):
 
 
 class PersonChangeSerializer(serializers.Serializer):
-    name = serializers.CharField(trim_whitespace=False, allow_blank=True)
-    email = serializers.CharField(required=False, allow_blank=True)
+    name = Text(trim_whitespace=False, allow_blank=True)
+    email = Text(required=False, allow_blank=True)
     kind = Choice(enum="PersonKindEnum", choices=PersonKind.choices, required=False)
-    job_title = serializers.CharField(required=False, allow_blank=True)
-    unit = serializers.CharField(required=False, allow_blank=True)
-    manager = serializers.CharField(
+    job_title = Text(required=False, allow_blank=True)
+    unit = Text(required=False, allow_blank=True)
+    manager = Text(
         required=False, allow_blank=True, help_text="The line manager's reference; empty: none"
     )
     background = Choice(enum="BackgroundEnum", choices=Background.choices, required=False)
-    background_note = serializers.CharField(required=False, allow_blank=True)
-    profile = serializers.CharField(
-        required=False, allow_blank=True, help_text="A role profile's key; empty: none"
-    )
-    username = serializers.CharField(
+    background_note = Text(required=False, allow_blank=True)
+    profile = Text(required=False, allow_blank=True, help_text="A role profile's key; empty: none")
+    username = Text(
         required=False,
         allow_blank=True,
         help_text="A member who then sees this person's released results; empty: nobody",
     )
     accounts = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Names of the key accounts held"
+        child=Text(), required=False, help_text="Names of the key accounts held"
     )
-    active = serializers.BooleanField(required=False)
+    active = Flag(required=False)
 
 
 class PersonCreateSerializer(PersonChangeSerializer):
-    reference = serializers.CharField(
+    reference = Text(
         help_text="The company's own identifier: 1–64 letters, digits, - or _; never changes"
     )
 
 
 class QuickQuestionSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    text = serializers.CharField()
+    key = Text()
+    text = Text()
     hints = serializers.ListField(
-        child=serializers.CharField(),
+        child=Text(),
         help_text="Keys of the Warwick competencies a “no” points to (kamfit's reading)",
     )
 
 
 class QuickCheckSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = Whole()
     answers = serializers.DictField(
-        child=serializers.BooleanField(allow_null=True),
+        child=Flag(allow_null=True),
         help_text="By question key: true (yes), false (no) or null (not answered)",
     )
-    yes_count = serializers.IntegerField()
-    answered_count = serializers.IntegerField()
-    note = serializers.CharField(allow_blank=True)
+    yes_count = Whole()
+    answered_count = Whole()
+    note = Text(allow_blank=True)
     answered_at = serializers.DateTimeField()
-    answered_by = serializers.CharField(source="answered_by.username", allow_null=True)
+    answered_by = Text(source="answered_by.username", allow_null=True)
 
 
 class QuickChecksSerializer(serializers.Serializer):
-    prompt = serializers.CharField()
-    framing = serializers.CharField(allow_blank=True)
+    prompt = Text()
+    framing = Text(allow_blank=True)
     questions = QuickQuestionSerializer(many=True)
     checks = QuickCheckSerializer(many=True, help_text="Newest first")
-    source = serializers.CharField(help_text="Where the questions come from")  # type: ignore[assignment]
+    source = Text(help_text="Where the questions come from")  # type: ignore[assignment]
 
 
 class RecordQuickCheckSerializer(serializers.Serializer):
     answers = serializers.DictField(
-        child=serializers.BooleanField(allow_null=True),
+        child=Flag(allow_null=True),
         help_text="By question key: true (yes), false (no) or null (not answered)",
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = Text(required=False, allow_blank=True, default="")
 
 
 class PsychometricSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    attribute = serializers.CharField(source="attribute_key", help_text="A competency key")
-    provider = serializers.CharField()
-    instrument = serializers.CharField(allow_blank=True)
-    provider_scale = serializers.CharField(allow_blank=True)
+    id = Whole()
+    attribute = Text(source="attribute_key", help_text="A competency key")
+    provider = Text()
+    instrument = Text(allow_blank=True)
+    provider_scale = Text(allow_blank=True)
     scale = Choice(enum="PsychometricScaleEnum", choices=PsychometricScale.choices)
-    value = serializers.FloatField(help_text="As the provider reported it")
-    sten = serializers.FloatField(help_text="The value as a sten (1–10), to compare providers")
+    value = Number(help_text="As the provider reported it")
+    sten = Number(help_text="The value as a sten (1–10), to compare providers")
     assessed_on = serializers.DateField()
     imported_at = serializers.DateTimeField()
 
 
 class PsychometricInputSerializer(serializers.Serializer):
-    attribute = serializers.CharField(
+    attribute = Text(
         help_text="Key of an attribute (A or C/A) of a framework your role profiles use"
     )
-    provider = serializers.CharField(allow_blank=True)
-    instrument = serializers.CharField(required=False, allow_blank=True, default="")
-    provider_scale = serializers.CharField(required=False, allow_blank=True, default="")
+    provider = Text(allow_blank=True)
+    instrument = Text(required=False, allow_blank=True, default="")
+    provider_scale = Text(required=False, allow_blank=True, default="")
     scale = Choice(enum="PsychometricScaleEnum", choices=PsychometricScale.choices)
-    value = serializers.FloatField()
+    value = Number()
     assessed_on = serializers.DateField()
 
 
 class ImportFileSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="A CSV (UTF-8) or XLSX file, at most 5 MB")
+    file = serializers.FileField(
+        help_text="A CSV (UTF-8) or XLSX file, at most 10 MB (KAMFIT_IMPORT_MAX_BYTES)"
+    )
 
 
 class PeopleImportedSerializer(serializers.Serializer):
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
+    created = Whole()
+    updated = Whole()
 
 
 class StoredSerializer(serializers.Serializer):
-    stored = serializers.IntegerField(help_text="How many rows or forms were stored")
+    stored = Whole(help_text="How many rows or forms were stored")
 
 
 # --- Serializers: cycles -----------------------------------------------------------------------
 
 
 class CycleVersionSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The profile version's ID")
-    profile = serializers.IntegerField(source="profile_id", help_text="The profile's ID")
-    number = serializers.IntegerField()
-    title = serializers.CharField()
+    id = Whole(help_text="The profile version's ID")
+    profile = Whole(source="profile_id", help_text="The profile's ID")
+    number = Whole()
+    title = Text()
 
 
 class CycleSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
+    id = Whole()
+    title = Text()
     status = Choice(
         enum="CycleStatusEnum",
         choices=CycleStatus.choices,
@@ -270,13 +275,13 @@ class CycleSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     opened_at = serializers.DateTimeField(allow_null=True)
     closed_at = serializers.DateTimeField(allow_null=True)
-    people = serializers.IntegerField(help_text="People assessed")
+    people = Whole(help_text="People assessed")
 
 
 class CycleAssesseeSerializer(serializers.Serializer):
     person = PersonRefSerializer()
-    invited = serializers.IntegerField(help_text="Raters asked")
-    submitted = serializers.IntegerField(help_text="Raters who submitted a form")
+    invited = Whole(help_text="Raters asked")
+    submitted = Whole(help_text="Raters who submitted a form")
     released_at = serializers.DateTimeField(
         allow_null=True, help_text="When the results were released to the person; null: not yet"
     )
@@ -287,7 +292,7 @@ class CycleDetailSerializer(Extends, CycleSerializer):
     rules = serializers.JSONField(
         help_text="source_weights, min_peers, include_self and blind_spot_threshold"
     )
-    note = serializers.CharField(allow_blank=True)
+    note = Text(allow_blank=True)
     assessees = serializers.SerializerMethodField(help_text="Each person's progress")
 
     @extend_schema_field(CycleAssesseeSerializer(many=True))
@@ -306,47 +311,43 @@ class CycleDetailSerializer(Extends, CycleSerializer):
 
 
 class CreateCycleSerializer(serializers.Serializer):
-    title = serializers.CharField(trim_whitespace=False, allow_blank=True)
-    profile = serializers.IntegerField(help_text="ID of a role profile of your organisation")
-    version = serializers.IntegerField(help_text="A published version number of that profile")
+    title = Text(trim_whitespace=False, allow_blank=True)
+    profile = Whole(help_text="ID of a role profile of your organisation")
+    version = Whole(help_text="A published version number of that profile")
     rules = serializers.DictField(
         required=False, help_text="Scoring rules; default: every source weighs 1, 3 peers"
     )
     due_on = serializers.DateField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = Text(required=False, allow_blank=True, default="")
     people = serializers.ListField(
-        child=serializers.CharField(), default=list, help_text="References of the people to assess"
+        child=Text(), default=list, help_text="References of the people to assess"
     )
 
 
 class ChangeCycleSerializer(serializers.Serializer):
-    title = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+    title = Text(required=False, trim_whitespace=False, allow_blank=True)
     rules = serializers.DictField(required=False)
     due_on = serializers.DateField(required=False)
-    note = serializers.CharField(required=False, allow_blank=True)
+    note = Text(required=False, allow_blank=True)
 
 
 class PeopleRefsSerializer(serializers.Serializer):
-    people = serializers.ListField(
-        child=serializers.CharField(), min_length=1, help_text="References of people"
-    )
+    people = serializers.ListField(child=Text(), min_length=1, help_text="References of people")
 
 
 class ReleaseSerializer(serializers.Serializer):
-    people = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="References of people"
-    )
-    all = serializers.BooleanField(default=False, help_text="true: everyone in the cycle")
+    people = serializers.ListField(child=Text(), required=False, help_text="References of people")
+    all = Flag(default=False, help_text="true: everyone in the cycle")
 
 
 class ReleasedSerializer(serializers.Serializer):
-    released = serializers.IntegerField(help_text="Results released now (not before)")
+    released = Whole(help_text="Results released now (not before)")
 
 
 class RaterSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = Whole()
     person = PersonRefSerializer(help_text="The person rated")
-    username = serializers.CharField()
+    username = Text()
     source = Choice(enum="RaterSourceEnum", choices=Source.choices)  # type: ignore[assignment]
     status = Choice(
         enum="RatingFormStatusEnum", choices=FORM_STATES, help_text="Where their latest form stands"
@@ -355,8 +356,8 @@ class RaterSerializer(serializers.Serializer):
 
 
 class AddRaterSerializer(serializers.Serializer):
-    person = serializers.CharField(help_text="Reference of a person in the cycle")
-    username = serializers.CharField(help_text="A member of your organisation")
+    person = Text(help_text="Reference of a person in the cycle")
+    username = Text(help_text="A member of your organisation")
     source = Choice(enum="RaterSourceEnum", choices=Source.choices)  # type: ignore[assignment]
 
 
@@ -364,81 +365,85 @@ class AddRaterSerializer(serializers.Serializer):
 
 
 class ColumnSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
-    required = serializers.IntegerField(help_text="The required level")  # type: ignore[assignment]
-    weight = serializers.FloatField(help_text="Percent")
+    key = Text()
+    name = Text()
+    kind = Text(help_text=KIND_HELP)
+    required = Whole(help_text="The required level")  # type: ignore[assignment]
+    weight = Number(help_text="Percent")
 
 
 class BandSerializer(serializers.Serializer):
-    code = serializers.IntegerField(help_text="2 ready now, 1 with development, 0 not yet, -1 n/a")
-    label = serializers.CharField()  # type: ignore[assignment]
+    code = Whole(help_text="2 ready now, 1 with development, 0 not yet, -1 n/a")
+    label = Text()  # type: ignore[assignment]
 
 
 class TeamRowSerializer(serializers.Serializer):
     person = PersonRefSerializer()
-    fit = serializers.FloatField(allow_null=True, help_text="0–100; null without ratings")
-    coverage = serializers.FloatField(help_text="Share of the profile's weight rated, 0–1")
-    percentile = serializers.FloatField(allow_null=True, help_text="Fit's rank in the cycle")
+    fit = Number(allow_null=True, help_text="0–100; null without ratings")
+    coverage = Number(help_text="Share of the profile's weight rated, 0–1")
+    percentile = Number(
+        allow_null=True,
+        help_text="Fit's rank in the cycle; null without a fit, or while fewer than the "
+        "organisation's min_group_size people have one",
+    )
     band = BandSerializer()
-    invited = serializers.IntegerField()
-    submitted = serializers.IntegerField()
-    released = serializers.BooleanField()
+    invited = Whole()
+    submitted = Whole()
+    released = Flag()
     combined = serializers.ListField(
-        child=serializers.FloatField(allow_null=True), help_text="Combined level per column"
+        child=Number(allow_null=True), help_text="Combined level per column"
     )
     gaps = serializers.ListField(
-        child=serializers.FloatField(allow_null=True),
+        child=Number(allow_null=True),
         help_text="Combined minus required level per column; negative: short",
     )
 
 
 class AdviceSerializer(serializers.Serializer):
-    competency = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
-    short = serializers.IntegerField(help_text="People short of the required level")
-    assessed = serializers.IntegerField()
-    share = serializers.FloatField(help_text="short / assessed")
-    mean_gap = serializers.FloatField()
+    competency = Text()
+    name = Text()
+    kind = Text(help_text=KIND_HELP)
+    short = Whole(help_text="People short of the required level")
+    assessed = Whole()
+    share = Number(help_text="short / assessed")
+    mean_gap = Number()
     advice = Choice(
         enum="MakeOrBuyAdviceEnum",
         choices=[("develop", "Develop"), ("select", "Select"), ("both", "Both")],
     )
-    text = serializers.CharField()
-    widespread = serializers.BooleanField()
+    text = Text()
+    widespread = Flag()
 
 
 class MakeOrBuySerializer(serializers.Serializer):
     lines = AdviceSerializer(many=True)
-    develop_share = serializers.FloatField()
-    select_share = serializers.FloatField()
-    headline = serializers.CharField()
+    develop_share = Number()
+    select_share = Number()
+    headline = Text()
 
 
 class BenchPersonSerializer(serializers.Serializer):
     person = PersonRefSerializer()
-    fit = serializers.FloatField()
+    fit = Number()
 
 
 class BenchProfileSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    title = serializers.CharField()
-    version = serializers.IntegerField(help_text="Its latest published version")
+    id = Whole()
+    key = Text()
+    title = Text()
+    version = Whole(help_text="Its latest published version")
 
 
 class BenchLineSerializer(serializers.Serializer):
     profile = BenchProfileSerializer()
-    counts = serializers.DictField(child=serializers.IntegerField(), help_text="People per band")
+    counts = serializers.DictField(child=Whole(), help_text="People per band")
     ready = BenchPersonSerializer(many=True, help_text="Ready now, best fit first")
     developing = BenchPersonSerializer(many=True, help_text="Ready with development")
 
 
 class CycleRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
+    id = Whole()
+    title = Text()
     status = Choice(enum="CycleStatusEnum", choices=CycleStatus.choices)
 
 
@@ -448,7 +453,7 @@ class TeamResultsSerializer(serializers.Serializer):
     people = TeamRowSerializer(many=True, help_text="Best fit first")
     make_or_buy = MakeOrBuySerializer()
     bench_strength = BenchLineSerializer(many=True)
-    source = serializers.CharField(help_text=SOURCE_HELP)  # type: ignore[assignment]
+    source = Text(help_text=SOURCE_HELP)  # type: ignore[assignment]
 
 
 class SourceCellSerializer(serializers.Serializer):
@@ -456,41 +461,43 @@ class SourceCellSerializer(serializers.Serializer):
         enum="ResultSourceEnum",
         choices=[*Source.choices, ("psychometric", "Psychometric test")],
     )
-    label = serializers.CharField()  # type: ignore[assignment]
-    mean = serializers.FloatField(allow_null=True, help_text="null below the peer minimum")
-    count = serializers.IntegerField()
-    counted = serializers.BooleanField(help_text="Part of the combined score")
+    label = Text()  # type: ignore[assignment]
+    mean = Number(
+        allow_null=True,
+        help_text="null below the peer minimum. To the person and their manager, peers and "
+        "others appear only as groups of at least 3: smaller groups are pooled (label "
+        "'Peers and others') or left out, and the combined level is computed from the "
+        "groups shown (for HR too)",
+    )
+    count = Whole()
+    counted = Flag(help_text="Part of the combined score")
 
 
 class WeakElementSerializer(serializers.Serializer):
-    element = serializers.CharField()
-    score = serializers.FloatField(help_text="Company-side readiness, 0–100")
+    element = Text()
+    score = Number(help_text="Company-side readiness, 0–100")
 
 
 class EvidenceSerializer(serializers.Serializer):
     source = Choice(enum="RaterSourceEnum", choices=Source.choices)  # type: ignore[assignment]
-    rater = serializers.CharField(
-        allow_blank=True, help_text="Self and manager by name to HR; empty otherwise"
-    )
-    level = serializers.IntegerField(
-        allow_null=True, help_text="null: not given; peers' and others' only to HR"
-    )
-    text = serializers.CharField()
+    rater = Text(allow_blank=True, help_text="Self and manager by name to HR; empty otherwise")
+    level = Whole(allow_null=True, help_text="null: not given; peers' and others' only to HR")
+    text = Text()
 
 
 class ResultLineSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
-    required = serializers.IntegerField()  # type: ignore[assignment]
-    weight = serializers.FloatField()
-    combined = serializers.FloatField(allow_null=True)
-    gap = serializers.FloatField(allow_null=True)
-    self_rating = serializers.FloatField(allow_null=True)
-    others = serializers.FloatField(allow_null=True, help_text="Combined without self")
-    blind_spot = serializers.BooleanField(help_text="Self well above others")
-    hidden_strength = serializers.BooleanField(help_text="Others well above self")
-    psychometric = serializers.BooleanField(help_text="A psychometric result counts here")
+    key = Text()
+    name = Text()
+    kind = Text(help_text=KIND_HELP)
+    required = Whole()  # type: ignore[assignment]
+    weight = Number()
+    combined = Number(allow_null=True)
+    gap = Number(allow_null=True)
+    self_rating = Number(allow_null=True)
+    others = Number(allow_null=True, help_text="Combined without self")
+    blind_spot = Flag(help_text="Self well above others")
+    hidden_strength = Flag(help_text="Others well above self")
+    psychometric = Flag(help_text="A psychometric result counts here")
     sources = SourceCellSerializer(many=True)
     weak_elements = WeakElementSerializer(
         many=True, help_text="Role elements citing it whose company side scored weak"
@@ -499,33 +506,31 @@ class ResultLineSerializer(serializers.Serializer):
 
 
 class ScaleLevelSerializer(serializers.Serializer):
-    level = serializers.IntegerField()
-    name = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
+    level = Whole()
+    name = Text()
+    description = Text(allow_blank=True)
 
 
 class PersonResultSerializer(serializers.Serializer):
     cycle = CycleRefSerializer()
     person = PersonRefSerializer()
     released_at = serializers.DateTimeField(allow_null=True)
-    fit = serializers.FloatField(allow_null=True)
-    coverage = serializers.FloatField()
-    percentile = serializers.FloatField(
-        allow_null=True, help_text="Only for those who manage people"
-    )
+    fit = Number(allow_null=True)
+    coverage = Number()
+    percentile = Number(allow_null=True, help_text="Only for those who manage people")
     band = BandSerializer()
-    blind_spots = serializers.ListField(child=serializers.CharField())
-    hidden_strengths = serializers.ListField(child=serializers.CharField())
+    blind_spots = serializers.ListField(child=Text())
+    hidden_strengths = serializers.ListField(child=Text())
     lines = ResultLineSerializer(many=True)
     scale = ScaleLevelSerializer(many=True)
-    source = serializers.CharField(help_text=SOURCE_HELP)  # type: ignore[assignment]
+    source = Text(help_text=SOURCE_HELP)  # type: ignore[assignment]
 
 
 # --- Serializers: rating forms -----------------------------------------------------------------
 
 
 class AssignmentSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The rating form's ID in rating-forms/{id}/")
+    id = Whole(help_text="The rating form's ID in rating-forms/{id}/")
     person = PersonRefSerializer(help_text="The person you rate")
     cycle = CycleRefSerializer()
     source = Choice(enum="RaterSourceEnum", choices=Source.choices)  # type: ignore[assignment]
@@ -533,35 +538,35 @@ class AssignmentSerializer(serializers.Serializer):
 
 
 class FormRequirementSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
-    required_level = serializers.IntegerField()
-    level = serializers.IntegerField(allow_null=True, help_text="Your level; null: not given")
-    evidence = serializers.CharField(allow_blank=True)
+    key = Text()
+    name = Text()
+    kind = Text(help_text=KIND_HELP)
+    required_level = Whole()
+    level = Whole(allow_null=True, help_text="Your level; null: not given")
+    evidence = Text(allow_blank=True)
 
 
 class RatingFormSerializer(serializers.Serializer):
     rater = AssignmentSerializer()
-    number = serializers.IntegerField(
+    number = Whole(
         allow_null=True, help_text="Version of the form (amendments count up); null: none yet"
     )
-    reason = serializers.CharField(allow_blank=True, help_text="Why it was amended")
-    tag = serializers.CharField(
+    reason = Text(allow_blank=True, help_text="Why it was amended")
+    tag = Text(
         help_text="Version tag (number.saves), also sent as the ETag: PUT with If-Match to "
         "make sure nobody saved it meanwhile"
     )
     submitted_at = serializers.DateTimeField(allow_null=True)
-    editable = serializers.BooleanField(help_text="Whether PUT may change it now")
-    may_amend = serializers.BooleanField(help_text="Whether amend/ may start a new version")
+    editable = Flag(help_text="Whether PUT may change it now")
+    may_amend = Flag(help_text="Whether amend/ may start a new version")
     scale = ScaleLevelSerializer(many=True)
     requirements = FormRequirementSerializer(many=True)
-    source = serializers.CharField(help_text=SOURCE_HELP)  # type: ignore[assignment]
+    source = Text(help_text=SOURCE_HELP)  # type: ignore[assignment]
 
 
 class FormAnswerSerializer(serializers.Serializer):
-    level = serializers.IntegerField(allow_null=True, help_text="null: cannot judge")
-    evidence = serializers.CharField(required=False, allow_blank=True, default="")
+    level = Whole(allow_null=True, help_text="null: cannot judge")
+    evidence = Text(required=False, allow_blank=True, default="")
 
 
 class SaveFormSerializer(serializers.Serializer):
@@ -570,74 +575,72 @@ class SaveFormSerializer(serializers.Serializer):
         required=False,
         help_text="Every answer, by requirement key; replaces the saved ones; omit to keep them",
     )
-    submit = serializers.BooleanField(default=False, help_text="Make the form final")
+    submit = Flag(default=False, help_text="Make the form final")
 
 
 class AmendSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, help_text="Why the ratings need amending")
+    reason = Text(allow_blank=True, help_text="Why the ratings need amending")
 
 
 # --- Serializers: plans ------------------------------------------------------------------------
 
 
 class PlanSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
+    id = Whole()
+    title = Text()
     status = Choice(enum="PlanStatusEnum", choices=PlanStatus.choices)
     person = PersonRefSerializer()
     cycle = CycleRefSerializer(allow_null=True, help_text="The cycle whose gaps it addresses")
     created_at = serializers.DateTimeField()
-    total = serializers.IntegerField(help_text="Actions")
-    done = serializers.IntegerField(help_text="Actions done")
+    total = Whole(help_text="Actions")
+    done = Whole(help_text="Actions done")
 
 
 class ActionSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    position = serializers.IntegerField()
-    competency = serializers.CharField(help_text="The requirement's key")
-    competency_name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
-    action_type = serializers.CharField(help_text="course, coaching, mentoring, stretch, …")
-    catalogue_key = serializers.CharField(allow_blank=True)
-    title = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    owner = serializers.CharField(allow_null=True, help_text="The owner's username")
+    id = Whole()
+    position = Whole()
+    competency = Text(help_text="The requirement's key")
+    competency_name = Text()
+    kind = Text(help_text=KIND_HELP)
+    action_type = Text(help_text="course, coaching, mentoring, stretch, …")
+    catalogue_key = Text(allow_blank=True)
+    title = Text()
+    description = Text(allow_blank=True)
+    owner = Text(allow_null=True, help_text="The owner's username")
     due_on = serializers.DateField(allow_null=True)
     status = Choice(enum="ActionStatusEnum", choices=ActionStatus.choices)
-    baseline = serializers.FloatField(allow_null=True, help_text="Combined score when planned")
-    required_level = serializers.FloatField(allow_null=True)
-    progress_note = serializers.CharField(allow_blank=True)
+    baseline = Number(allow_null=True, help_text="Combined score when planned")
+    required_level = Number(allow_null=True)
+    progress_note = Text(allow_blank=True)
     updated_at = serializers.DateTimeField()
 
 
 class ActionProgressSerializer(Extends, ActionSerializer):
     extends = ActionSerializer
-    latest = serializers.FloatField(allow_null=True, help_text="Score in a later cycle")
-    change = serializers.FloatField(allow_null=True, help_text="latest − baseline")
-    reached = serializers.BooleanField(help_text="latest reaches the required level")
+    latest = Number(allow_null=True, help_text="Score in a later cycle")
+    change = Number(allow_null=True, help_text="latest − baseline")
+    reached = Flag(help_text="latest reaches the required level")
 
 
 class PlanDetailSerializer(Extends, PlanSerializer):
     extends = PlanSerializer
     actions = ActionProgressSerializer(many=True)
     later = CycleRefSerializer(allow_null=True, help_text="The later cycle measuring the change")
-    source = serializers.CharField(help_text=SOURCE_HELP)  # type: ignore[assignment]
+    source = Text(help_text=SOURCE_HELP)  # type: ignore[assignment]
 
 
 class CreatePlanSerializer(serializers.Serializer):
-    cycle = serializers.IntegerField(help_text="ID of a cycle of your organisation")
-    person = serializers.CharField(help_text="Reference of a person assessed in it")
-    title = serializers.CharField(required=False, allow_blank=True, default="")
+    cycle = Whole(help_text="ID of a cycle of your organisation")
+    person = Text(help_text="Reference of a person assessed in it")
+    title = Text(required=False, allow_blank=True, default="")
 
 
 class ActionInputSerializer(serializers.Serializer):
-    competency = serializers.CharField(help_text="Key of a requirement in use")
-    title = serializers.CharField(allow_blank=True)
-    action_type = serializers.CharField(help_text="A type of the shipped action catalogue")
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    owner = serializers.CharField(
-        required=False, allow_blank=True, default="", help_text="A member's username"
-    )
+    competency = Text(help_text="Key of a requirement in use")
+    title = Text(allow_blank=True)
+    action_type = Text(help_text="A type of the shipped action catalogue")
+    description = Text(required=False, allow_blank=True, default="")
+    owner = Text(required=False, allow_blank=True, default="", help_text="A member's username")
     due_on = serializers.DateField(required=False, allow_null=True, default=None)
     status = Choice(
         enum="ActionStatusEnum",
@@ -648,14 +651,14 @@ class ActionInputSerializer(serializers.Serializer):
 
 
 class ChangeActionSerializer(serializers.Serializer):
-    competency = serializers.CharField(required=False)
-    title = serializers.CharField(required=False, allow_blank=True)
-    action_type = serializers.CharField(required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    owner = serializers.CharField(required=False, allow_blank=True)
+    competency = Text(required=False)
+    title = Text(required=False, allow_blank=True)
+    action_type = Text(required=False)
+    description = Text(required=False, allow_blank=True)
+    owner = Text(required=False, allow_blank=True)
     due_on = serializers.DateField(required=False, allow_null=True)
     status = Choice(enum="ActionStatusEnum", choices=ActionStatus.choices, required=False)
-    progress_note = serializers.CharField(required=False, allow_blank=True)
+    progress_note = Text(required=False, allow_blank=True)
 
 
 # --- Helpers -----------------------------------------------------------------------------------
@@ -827,12 +830,14 @@ def _team(data: CycleData) -> dict[str, Any]:
         range(len(data.assessees)),
         key=lambda i: (-(s.fit[i] if not math.isnan(s.fit[i]) else -1.0), i),
     )
+    # A rank among fewer than k people is not shown (issue 5, minimum group size).
+    ranked = np.isfinite(s.fit).sum() >= data.cycle.organisation.min_group_size
     people = [
         {
             "person": _person_ref(data.assessees[i].person),
             "fit": _number(float(s.fit[i])),
             "coverage": float(s.coverage[i]),
-            "percentile": _number(float(s.percentile[i])),
+            "percentile": _number(float(s.percentile[i])) if ranked else None,
             "band": _band(int(data.bands[i])),
             "invited": int(data.invited[i]),
             "submitted": int(data.submitted[i]),
@@ -883,7 +888,10 @@ def _evidence(e: Evidence, *, manage: bool) -> dict[str, Any]:
     """
     anonymous = e.source in {Source.PEER, Source.OTHER}
     level = None if anonymous and not manage else e.level
-    return {"source": e.source, "rater": e.rater, "level": level, "text": e.text}
+    # Pooled peers and others read as one group: which of them wrote it stays unknown.
+    pooled = anonymous and not manage and e.source_label == MERGED_LABEL
+    source = Source.OTHER if pooled else e.source
+    return {"source": source, "rater": e.rater, "level": level, "text": e.text}
 
 
 def _person_result(data: CycleData, assessee: Assessee, *, manage: bool) -> dict[str, Any]:
@@ -894,7 +902,7 @@ def _person_result(data: CycleData, assessee: Assessee, *, manage: bool) -> dict
     row = data.index[assessee.person_id]
     s = data.scores
     as_of = None if manage else assessee.released_at
-    evidence = evidence_for(assessee, named=manage, as_of=as_of)
+    evidence = evidence_for(assessee, named=manage, as_of=as_of, view=data)
     lines = person_lines(data, row, private=not manage)
     return {
         "cycle": _cycle_ref(data.cycle),
@@ -902,7 +910,9 @@ def _person_result(data: CycleData, assessee: Assessee, *, manage: bool) -> dict
         "released_at": assessee.released_at,
         "fit": _number(float(s.fit[row])),
         "coverage": float(s.coverage[row]),
-        "percentile": _number(float(s.percentile[row])) if manage else None,
+        "percentile": _number(float(s.percentile[row]))
+        if manage and np.isfinite(s.fit).sum() >= data.cycle.organisation.min_group_size
+        else None,
         "band": _band(int(data.bands[row])),
         "blind_spots": [line.column.key for line in lines if line.blind_spot],
         "hidden_strengths": [line.column.key for line in lines if line.hidden_strength],
@@ -1066,10 +1076,13 @@ def _upload(request: Request) -> tuple[bytes, str]:
     upload = request.FILES.get("file")
     if upload is None:
         raise ValidationError([Problem("file", "send a CSV or XLSX file in the field “file”")])
-    return upload.read(exchange.MAX_UPLOAD_BYTES + 1), upload.name or ""
+    return read_upload(upload), upload.name or ""  # TooLarge (413) past the size limit
 
 
 IMPORT_REQUEST = {"multipart/form-data": ImportFileSerializer}
+TOO_LARGE = OpenApiResponse(
+    description="The file is over the import size limit (KAMFIT_IMPORT_MAX_BYTES, 10 MB)"
+)
 JOB_ACCEPTED = OpenApiResponse(
     response=JobSerializer,
     description="A large file: queued as a background job (its URL is also in Location)",
@@ -1128,12 +1141,14 @@ class PeopleList(generics.ListAPIView):
 
 
 class PersonDetail(APIView):
+    @etagged
     @extend_schema(tags=PEOPLE_TAGS, responses=PersonSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """One person: manager, key accounts, background and role profile."""
         m, person = _person(request, org, pk)
         return _person_detail(m, person.reference)
 
+    @if_match(get, lock=Person)
     @extend_schema(tags=PEOPLE_TAGS, request=PersonChangeSerializer, responses=PersonSerializer)
     def put(self, request: Request, org: str, pk: int) -> Response:
         """Replace a person's details; a field left out takes its default (or none)."""
@@ -1143,6 +1158,7 @@ class PersonDetail(APIView):
         services.upsert_people(m.organisation, m.user, [_person_input(base, body)])
         return _person_detail(m, person.reference)
 
+    @if_match(get, lock=Person)
     @extend_schema(tags=PEOPLE_TAGS, request=PersonChangeSerializer, responses=PersonSerializer)
     def patch(self, request: Request, org: str, pk: int) -> Response:
         """Change some of a person's details; the others stay as they are."""
@@ -1204,8 +1220,17 @@ class PersonPsychometrics(APIView):
     @extend_schema(tags=PEOPLE_TAGS, responses=PsychometricSerializer(many=True))
     def get(self, request: Request, org: str, pk: int) -> Response:
         """The person's psychometric results, latest first per attribute."""
-        _, person = _person(request, org, pk, action="manage")
-        return _psychometrics(person)
+        m, person = _person(request, org, pk, action="manage")
+        response = _psychometrics(person)
+        if response.data:
+            audit(
+                "psychometrics.read",
+                request=request,
+                organisation=m.organisation,
+                target=person,
+                data={"results": len(response.data)},
+            )
+        return response
 
     @extend_schema(
         tags=PEOPLE_TAGS,
@@ -1227,7 +1252,7 @@ class PeopleImport(APIView):
     @extend_schema(
         tags=PEOPLE_TAGS,
         request=IMPORT_REQUEST,
-        responses={200: PeopleImportedSerializer, 202: JOB_ACCEPTED},
+        responses={200: PeopleImportedSerializer, 202: JOB_ACCEPTED, 413: TOO_LARGE},
     )
     def post(self, request: Request, org: str) -> Response:
         """Create or update people from a CSV or XLSX file, all or nothing.
@@ -1237,10 +1262,11 @@ class PeopleImport(APIView):
         """
         m = _membership(request, org)
         _require(m, "import people")
-        if (later := import_later(request, m, JobKind.IMPORT_PEOPLE)) is not None:
-            return later
-        data, name = _upload(request)
-        created, updated = exchange.read_people(m.organisation, m.user, data, name)
+        with rejections("people", request=request, organisation=m.organisation):
+            data, name = _upload(request)
+            if (later := import_later(request, m, JobKind.IMPORT_PEOPLE)) is not None:
+                return later
+            created, updated = exchange.read_people(m.organisation, m.user, data, name)
         return Response({"created": created, "updated": updated})
 
 
@@ -1250,7 +1276,7 @@ class PsychometricsImport(APIView):
     @extend_schema(
         tags=PEOPLE_TAGS,
         request=IMPORT_REQUEST,
-        responses={200: StoredSerializer, 202: JOB_ACCEPTED},
+        responses={200: StoredSerializer, 202: JOB_ACCEPTED, 413: TOO_LARGE},
     )
     def post(self, request: Request, org: str) -> Response:
         """Store psychometric results from a CSV or XLSX file, all or nothing.
@@ -1259,10 +1285,11 @@ class PsychometricsImport(APIView):
         """
         m = _membership(request, org)
         _require(m, "import psychometric results")
-        if (later := import_later(request, m, JobKind.IMPORT_PSYCHOMETRICS)) is not None:
-            return later
-        data, name = _upload(request)
-        stored = exchange.read_psychometrics(m.organisation, m.user, data, name)
+        with rejections("psychometrics", request=request, organisation=m.organisation):
+            data, name = _upload(request)
+            if (later := import_later(request, m, JobKind.IMPORT_PSYCHOMETRICS)) is not None:
+                return later
+            stored = exchange.read_psychometrics(m.organisation, m.user, data, name)
         return Response({"stored": stored})
 
 
@@ -1318,12 +1345,14 @@ class CycleList(generics.ListAPIView):
 
 
 class CycleDetail(APIView):
+    @etagged
     @extend_schema(tags=CYCLE_TAGS, responses=CycleDetailSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """One cycle: its rules and each person's progress (raters asked and submitted)."""
         m, cycle = _cycle(request, org, pk)
         return _cycle_detail(m, cycle)
 
+    @if_match(get, lock=Cycle)
     @extend_schema(tags=CYCLE_TAGS, request=ChangeCycleSerializer, responses=CycleDetailSerializer)
     def patch(self, request: Request, org: str, pk: int) -> Response:
         """Change the title, scoring rules, due date or note (not once closed: 409)."""
@@ -1337,6 +1366,7 @@ class CycleDetail(APIView):
 
 
 class CycleOpen(APIView):
+    @if_match(CycleDetail.get, lock=Cycle)
     @extend_schema(tags=CYCLE_TAGS, request=None, responses=CycleDetailSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Open a prepared cycle for ratings; only a cycle being prepared (else 409)."""
@@ -1346,6 +1376,7 @@ class CycleOpen(APIView):
 
 
 class CycleClose(APIView):
+    @if_match(CycleDetail.get, lock=Cycle)
     @extend_schema(tags=CYCLE_TAGS, request=None, responses=CycleDetailSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Close an open cycle: no more forms; unsubmitted drafts do not count."""
@@ -1355,6 +1386,7 @@ class CycleClose(APIView):
 
 
 class CyclePeople(APIView):
+    @if_match(CycleDetail.get, lock=Cycle)
     @extend_schema(tags=CYCLE_TAGS, request=PeopleRefsSerializer, responses=CycleDetailSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Add people, each with a self rater and their line manager where they have accounts."""
@@ -1363,6 +1395,7 @@ class CyclePeople(APIView):
         services.add_people(cycle, m.user, _people_by_reference(m, body["people"], "people"))
         return _cycle_detail(m, cycle)
 
+    @if_match(CycleDetail.get, lock=Cycle, same=False)
     @extend_schema(
         tags=CYCLE_TAGS,
         parameters=[OpenApiParameter("person", str, required=True, description="A reference")],
@@ -1400,6 +1433,7 @@ class CycleRaters(APIView):
         rows = [_rater_data(r) for r in _raters(cycle)]
         return Response(RaterSerializer(rows, many=True).data)
 
+    @if_match(CycleDetail.get, lock=Cycle, same=False)
     @extend_schema(tags=CYCLE_TAGS, request=AddRaterSerializer, responses={201: RaterSerializer})
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Ask a member to rate a person of the cycle as a source (self: the person only)."""
@@ -1416,6 +1450,7 @@ class CycleRaters(APIView):
 
 
 class CycleRater(APIView):
+    @if_match(CycleDetail.get, lock=Cycle, same=False)
     @extend_schema(tags=CYCLE_TAGS, responses={204: None})
     def delete(self, request: Request, org: str, pk: int, rater: int) -> Response:
         """Withdraw a rater who has not submitted (409 once they have)."""
@@ -1452,10 +1487,19 @@ class PersonResult(APIView):
             else load_cycle(assessee.cycle, people=[person], as_of=assessee.released_at)
         )
         result = _person_result(data, assessee, manage=manage)
+        if notes := sum(len(line["evidence"]) for line in result["lines"]):
+            audit(
+                "notes.read",
+                request=request,
+                organisation=m.organisation,
+                target=assessee,
+                data={"notes": notes, "person_id": assessee.person_id},
+            )
         return Response(PersonResultSerializer(result).data)
 
 
 class CycleRelease(APIView):
+    @if_match(CycleDetail.get, lock=Cycle, same=False)
     @extend_schema(tags=CYCLE_TAGS, request=ReleaseSerializer, responses=ReleasedSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Release results to the people named (or all) and their line managers (owner, HR)."""
@@ -1486,7 +1530,7 @@ class RatingsImport(APIView):
     @extend_schema(
         tags=CYCLE_TAGS,
         request=IMPORT_REQUEST,
-        responses={200: StoredSerializer, 202: JOB_ACCEPTED},
+        responses={200: StoredSerializer, 202: JOB_ACCEPTED, 413: TOO_LARGE},
     )
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Store ratings collected outside kamfit as submitted forms, all or nothing.
@@ -1494,10 +1538,12 @@ class RatingsImport(APIView):
         A large file is imported by a background job: 202 with the job.
         """
         m, cycle = _cycle(request, org, pk)
-        if (later := import_later(request, m, JobKind.IMPORT_RATINGS, cycle)) is not None:
-            return later
-        data, name = _upload(request)
-        return Response({"stored": exchange.read_ratings(cycle, m.user, data, name)})
+        with rejections("ratings", request=request, organisation=m.organisation):
+            data, name = _upload(request)
+            if (later := import_later(request, m, JobKind.IMPORT_RATINGS, cycle)) is not None:
+                return later
+            stored = exchange.read_ratings(cycle, m.user, data, name)
+        return Response({"stored": stored})
 
 
 # --- Views: rating forms -----------------------------------------------------------------------
@@ -1610,6 +1656,7 @@ class PlanList(generics.ListAPIView):
 
 
 class PlanDetail(APIView):
+    @etagged
     @extend_schema(tags=PLAN_TAGS, responses=PlanDetailSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """A plan's actions beside the person's latest scores since it was made."""
@@ -1618,6 +1665,7 @@ class PlanDetail(APIView):
 
 
 class PlanActions(APIView):
+    @if_match(PlanDetail.get, lock=Plan, same=False)
     @extend_schema(tags=PLAN_TAGS, request=ActionInputSerializer, responses={201: ActionSerializer})
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Add an action to an active plan (those who manage people)."""
@@ -1628,6 +1676,7 @@ class PlanActions(APIView):
 
 
 class PlanAction(APIView):
+    @if_match(PlanDetail.get, lock=Plan, same=False)
     @extend_schema(tags=PLAN_TAGS, request=ChangeActionSerializer, responses=ActionSerializer)
     def patch(self, request: Request, org: str, pk: int, action: int) -> Response:
         """Change an action; the person and their manager change only status and progress_note."""
@@ -1658,6 +1707,7 @@ class PlanAction(APIView):
 
 
 class PlanClose(APIView):
+    @if_match(PlanDetail.get, lock=Plan)
     @extend_schema(tags=PLAN_TAGS, request=None, responses=PlanDetailSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Close a plan: it stays readable with its history (409 if already closed)."""

@@ -24,6 +24,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kamfit.api.concurrency import etagged, if_match
+from kamfit.api.fields import Flag, Number, Text, Whole
 from kamfit.audits import services
 from kamfit.audits.models import (
     Answer,
@@ -86,20 +88,20 @@ class ExtendsSchema(OpenApiSerializerExtension):  # type: ignore[no-untyped-call
 
 
 class AuditVersionSerializer(serializers.Serializer):
-    framework = serializers.IntegerField(source="framework_id", help_text="The framework's ID")
-    number = serializers.IntegerField(help_text="The published version number the audit uses")
+    framework = Whole(source="framework_id", help_text="The framework's ID")
+    number = Whole(help_text="The published version number the audit uses")
 
 
 class AuditSerializer(serializers.ModelSerializer):
     version = AuditVersionSerializer(read_only=True, help_text="The framework version asked about")
-    previous = serializers.IntegerField(
+    previous = Whole(
         source="previous_id",
         allow_null=True,
         read_only=True,
         help_text="The audit this one repeats; its results show the change per item",
     )
-    invited = serializers.IntegerField(read_only=True, help_text="Respondents asked to answer")
-    submitted = serializers.IntegerField(read_only=True, help_text="Respondents who submitted")
+    invited = Whole(read_only=True, help_text="Respondents asked to answer")
+    submitted = Whole(read_only=True, help_text="Respondents who submitted")
 
     class Meta:
         model = Audit
@@ -172,16 +174,16 @@ class AuditDetailSerializer(Extends, AuditSerializer):
 
 
 class OpenAuditSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False)
-    framework = serializers.IntegerField(help_text="ID of a framework your organisation sees")
-    version = serializers.IntegerField(help_text="A published version number of that framework")
+    title = Text(max_length=200, allow_blank=True, trim_whitespace=False)
+    framework = Whole(help_text="ID of a framework your organisation sees")
+    version = Whole(help_text="A published version number of that framework")
     scope = serializers.ChoiceField(choices=Scope.choices, default=Scope.FULL)
     elements = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=Text(max_length=64),
         default=list,
         help_text="Keys of the role elements whose company responsibilities are asked (full scope)",
     )
-    min_group_size = serializers.IntegerField(
+    min_group_size = Whole(
         default=DEFAULT_MIN_GROUP,
         help_text=f"The smallest department group results show, {MIN_GROUP_FLOOR} to "
         f"{MIN_GROUP_CEILING}",
@@ -189,16 +191,14 @@ class OpenAuditSerializer(serializers.Serializer):
 
 
 class RepeatSerializer(serializers.Serializer):
-    title = serializers.CharField(
+    title = Text(
         max_length=200, required=False, allow_blank=True, help_text="Default: “… (repeat)”"
     )
 
 
 class InviteSerializer(serializers.Serializer):
-    user = serializers.IntegerField(
-        required=False, help_text="A member's user ID; or give name instead"
-    )
-    name = serializers.CharField(
+    user = Whole(required=False, help_text="A member's user ID; or give name instead")
+    name = Text(
         max_length=200,
         required=False,
         allow_blank=True,
@@ -209,7 +209,7 @@ class InviteSerializer(serializers.Serializer):
 
 class InvitedSerializer(Extends, RespondentSerializer):
     extends = RespondentSerializer
-    link = serializers.CharField(
+    link = Text(
         allow_null=True,
         read_only=True,
         help_text="The private answer link, shown this once (kamfit keeps only a hash); "
@@ -222,73 +222,81 @@ class InvitedSerializer(Extends, RespondentSerializer):
 
 
 class CountsSerializer(serializers.Serializer):
-    poor = serializers.IntegerField()
-    fair = serializers.IntegerField()
-    good = serializers.IntegerField()
+    poor = Whole()
+    fair = Whole()
+    good = Whole()
 
 
 class ItemResultSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="Stable across repeated audits")
-    text = serializers.CharField()
-    element = serializers.CharField(
+    key = Text(help_text="Stable across repeated audits")
+    text = Text()
+    element = Text(
         allow_null=True, help_text="Key of the item's role element; null for the litmus test"
     )
-    score = serializers.FloatField(
+    score = Number(
         allow_null=True, help_text="0 (all Poor) to 100 (all Good); null without ratings"
     )
-    answered = serializers.IntegerField(help_text="Poor, Fair and Good answers")
-    dont_know = serializers.IntegerField(help_text="“Don't know” answers, which are not a score")
+    answered = Whole(help_text="Poor, Fair and Good answers")
+    dont_know = Whole(help_text="“Don't know” answers, which are not a score")
     counts = CountsSerializer()
-    spread = serializers.FloatField(
+    spread = Number(
         allow_null=True, help_text="Standard deviation of the scores; null under 2 answers"
     )
-    change = serializers.FloatField(
-        allow_null=True, help_text="Points since the previous audit; null without one"
-    )
+    change = Number(allow_null=True, help_text="Points since the previous audit; null without one")
 
 
 class ElementScoreSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    title = serializers.CharField()
-    role = serializers.CharField(help_text="Title of the role of KAM it belongs to")
-    score = serializers.FloatField(allow_null=True, help_text="Mean of its items' scores")
+    key = Text()
+    title = Text()
+    role = Text(help_text="Title of the role of KAM it belongs to")
+    score = Number(allow_null=True, help_text="Mean of its items' scores")
 
 
 class RoleScoreSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    score = serializers.FloatField(allow_null=True, help_text="Mean of its elements' scores")
+    title = Text()
+    score = Number(allow_null=True, help_text="Mean of its elements' scores")
 
 
 class DisagreementSerializer(serializers.Serializer):
-    item = serializers.CharField(help_text="The item's key")
-    spread = serializers.FloatField(allow_null=True)
-    department_range = serializers.FloatField(
+    item = Text(help_text="The item's key")
+    spread = Number(allow_null=True)
+    department_range = Number(
         allow_null=True, help_text="Highest minus lowest group mean; null under 2 groups"
     )
 
 
 class BreakdownRowSerializer(serializers.Serializer):
-    item = serializers.CharField(help_text="The item's key")
+    item = Text(help_text="The item's key")
     means = serializers.ListField(
-        child=serializers.FloatField(allow_null=True), help_text="One per label, in order"
+        child=Number(allow_null=True),
+        help_text="One per label, in order; null where suppressed",
+    )
+    suppressed = serializers.ListField(
+        child=Flag(),
+        help_text="One per label: true where the mean rests on fewer than min_group_size "
+        "answers, or would let a smaller group be worked out by subtraction (the mean is "
+        "then null, shown as “fewer than k”)",
     )
 
 
 class BreakdownSerializer(serializers.Serializer):
     labels = serializers.ListField(
-        child=serializers.CharField(),
+        child=Text(),
         help_text="Departments shown, then “Other departments”; empty when withheld",
     )
-    sizes = serializers.ListField(child=serializers.IntegerField(), help_text="One per label")
-    note = serializers.CharField(help_text="What was pooled or withheld, and why")
+    sizes = serializers.ListField(child=Whole(), help_text="One per label")
+    note = Text(help_text="What was pooled or withheld, and why")
+    min_group_size = Whole(
+        help_text="k: the larger of the audit's and the organisation's minimum group size"
+    )
     means = BreakdownRowSerializer(many=True)
 
 
 class ResultsSerializer(serializers.Serializer):
-    invited = serializers.IntegerField()
-    submitted = serializers.IntegerField(help_text="Only submitted answers are counted")
-    response_rate = serializers.FloatField(help_text="submitted / invited, 0 to 1")
-    withheld = serializers.BooleanField(
+    invited = Whole()
+    submitted = Whole(help_text="Only submitted answers are counted")
+    response_rate = Number(help_text="submitted / invited, 0 to 1")
+    withheld = Flag(
         help_text="True while fewer than min_group_size have submitted: every list is then "
         "empty and breakdown.note says why"
     )
@@ -296,29 +304,27 @@ class ResultsSerializer(serializers.Serializer):
     responsibilities = ItemResultSerializer(many=True)
     elements = ElementScoreSerializer(many=True)
     roles = RoleScoreSerializer(many=True)
-    weakest = serializers.ListField(
-        child=serializers.CharField(), help_text="Keys of the lowest-scored items"
-    )
+    weakest = serializers.ListField(child=Text(), help_text="Keys of the lowest-scored items")
     disagreements = DisagreementSerializer(many=True)
     breakdown = BreakdownSerializer()
 
 
 class MyAuditSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    open = serializers.BooleanField(help_text="Whether the audit still takes answers")
+    id = Whole()
+    title = Text()
+    open = Flag(help_text="Whether the audit still takes answers")
 
 
 class MyItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Use as item when answering")
+    id = Whole(help_text="Use as item when answering")
     kind = serializers.ChoiceField(choices=ItemKind.choices)
-    text = serializers.CharField()
-    role = serializers.CharField(allow_null=True, help_text="Role of KAM; null for the litmus")
-    element = serializers.CharField(allow_null=True, help_text="Role element; null for the litmus")
+    text = Text()
+    role = Text(allow_null=True, help_text="Role of KAM; null for the litmus")
+    element = Text(allow_null=True, help_text="Role element; null for the litmus")
     rating = serializers.ChoiceField(
         choices=Rating.choices, allow_null=True, help_text="Your answer; null until you give one"
     )
-    comment = serializers.CharField(allow_blank=True)
+    comment = Text(allow_blank=True)
 
 
 class MyResponseSerializer(Extends, RespondentSerializer):
@@ -355,18 +361,16 @@ class MyResponseSerializer(Extends, RespondentSerializer):
 
 
 class AnswerSerializer(serializers.Serializer):
-    item = serializers.IntegerField(help_text="An item's id from GET my-response")
+    item = Whole(help_text="An item's id from GET my-response")
     rating = serializers.ChoiceField(choices=Rating.choices)
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = Text(required=False, allow_blank=True, default="")
 
 
 class SaveAnswersSerializer(serializers.Serializer):
     answers = AnswerSerializer(
         many=True, required=False, help_text="New or changed answers; others are kept"
     )
-    submit = serializers.BooleanField(
-        default=False, help_text="Make the answers final; needs an answer to every item"
-    )
+    submit = Flag(default=False, help_text="Make the answers final; needs an answer to every item")
 
 
 # --- Helpers -----------------------------------------------------------------------------------
@@ -478,8 +482,13 @@ def _results(r: AuditResults) -> dict[str, Any]:
             "labels": list(r.breakdown.labels),
             "sizes": list(r.breakdown.sizes),
             "note": r.breakdown.note,
+            "min_group_size": r.k,
             "means": [
-                {"item": x.item.key, "means": [_number(v) for v in means]}
+                {
+                    "item": x.item.key,
+                    "means": [_number(v) for v in means],
+                    "suppressed": [v is None for v in means],
+                }
                 for x, means in r.breakdown_rows
             ],
         },
@@ -534,6 +543,7 @@ class AuditList(generics.ListAPIView):
 
 
 class AuditDetail(APIView):
+    @etagged
     @extend_schema(tags=TAGS, responses=AuditDetailSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """One audit; roles that manage audits also see who was asked (never their answers)."""
@@ -550,6 +560,7 @@ class AuditResultsView(APIView):
 
 
 class AuditRespondents(APIView):
+    @if_match(AuditDetail.get, lock=Audit, same=False)
     @extend_schema(tags=TAGS, request=InviteSerializer, responses={201: InvitedSerializer})
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Ask a member (user) or someone without an account (name, by a private link)."""
@@ -580,6 +591,7 @@ class AuditRespondents(APIView):
 
 
 class AuditClose(APIView):
+    @if_match(AuditDetail.get, lock=Audit)
     @extend_schema(tags=TAGS, request=None, responses=AuditDetailSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Stop taking answers; results stay. A closed audit answers 409."""
@@ -599,12 +611,14 @@ class AuditRepeat(APIView):
 
 
 class MyResponse(APIView):
+    @etagged
     @extend_schema(tags=TAGS, responses=MyResponseSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """Your own answers to an audit you were asked to answer (404 if you were not)."""
         respondent = access_own_response(_membership(request, org), pk)
         return Response(MyResponseSerializer(respondent).data)
 
+    @if_match(get, lock=Audit)
     @extend_schema(tags=TAGS, request=SaveAnswersSerializer, responses=MyResponseSerializer)
     def put(self, request: Request, org: str, pk: int) -> Response:
         """Save your answers; with submit they become final and later changes answer 409."""

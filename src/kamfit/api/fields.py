@@ -37,3 +37,52 @@ class ChoiceSchema(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-
         )
         auto_schema.registry.register_on_missing(component)
         return dict(component.ref)
+
+
+class Text(serializers.CharField):
+    """A text field that refuses a number or a boolean instead of turning it into text.
+
+    DRF's ``CharField`` reads ``0`` as ``"0"``; the schema says ``string``, so a client
+    sending a number has a bug it should hear about (400), not a silently stored "0".
+    """
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Email(serializers.EmailField):
+    """An e-mail address field that, like :class:`Text`, refuses anything but a string."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Flag(serializers.BooleanField):
+    """A yes/no field that takes only JSON ``true`` or ``false`` (not "yes", 1 or "true")."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class Whole(serializers.IntegerField):
+    """A whole-number field that takes only a JSON integer (not "12", 12.0 or true)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
+
+
+class Number(serializers.FloatField):
+    """A number field that takes only a JSON number (not "1.5" or true)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return float(super().to_internal_value(data))

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from kamfit.api.fields import Choice
+from kamfit.api.fields import Choice, Text, Whole
 from kamfit.assessments.models import Cycle
 from kamfit.jobs import services as jobs
 from kamfit.jobs.models import Job, JobKind, JobStatus
@@ -27,20 +27,20 @@ JOB_TAGS = ["jobs"]
 
 
 class JobSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = Whole()
     kind = Choice(enum="JobKindEnum", choices=JobKind.choices)
     status = Choice(enum="JobStatusEnum", choices=JobStatus.choices)
-    done = serializers.IntegerField(help_text="Rows (or e-mails) done so far")
-    total = serializers.IntegerField(help_text="Rows (or e-mails) in all; 0 while not known")
-    message = serializers.CharField()
+    done = Whole(help_text="Rows (or e-mails) done so far")
+    total = Whole(help_text="Rows (or e-mails) in all; 0 while not known")
+    message = Text()
     result = serializers.DictField(
         help_text=(
             "When done: counts (e.g. created/updated, forms, stored, sent). When an import "
             "failed: problems (at most 1,000, each 'row N, column X: reason') and count"
         )
     )
-    filename = serializers.CharField()
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    filename = Text()
+    created_by = Text(source="created_by.username", default=None)
     created_at = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
@@ -26,6 +27,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kamfit.api.audits import Extends, _validated
+from kamfit.api.concurrency import etagged, if_match
+from kamfit.api.fields import Flag, Number, Text, Whole
 from kamfit.domain import profiles as dp
 from kamfit.domain import weighting
 from kamfit.domain.errors import NotPermitted, Problem, ValidationError
@@ -75,10 +78,10 @@ MARKDOWN_MEDIA_TYPE = "text/markdown; charset=utf-8"
 
 
 class FrameworkVersionRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The framework version's ID")
-    framework = serializers.IntegerField(source="framework_id", help_text="The framework's ID")
-    number = serializers.IntegerField()
-    title = serializers.CharField()
+    id = Whole(help_text="The framework version's ID")
+    framework = Whole(source="framework_id", help_text="The framework's ID")
+    number = Whole()
+    title = Text()
 
 
 class ProfileVersionSerializer(serializers.ModelSerializer):
@@ -130,7 +133,7 @@ class ProfileSerializer(serializers.ModelSerializer):
     def get_latest(self, obj: Profile) -> dict[str, Any]:
         return dict(ProfileVersionSerializer(obj.visible[-1]).data)  # type: ignore[attr-defined]
 
-    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    @extend_schema_field(Whole(allow_null=True))
     def get_published(self, obj: Profile) -> int | None:
         numbers = [v.number for v in obj.visible if v.is_published]  # type: ignore[attr-defined]
         return numbers[-1] if numbers else None
@@ -152,9 +155,9 @@ class ProfileDetailSerializer(Extends, ProfileSerializer):
 
 
 class RequirementSerializer(serializers.ModelSerializer):
-    key = serializers.CharField(source="competency.key", help_text="The competency's key")
-    name = serializers.CharField(source="competency.name")
-    kind = serializers.CharField(source="competency.kind", help_text=KIND_HELP)
+    key = Text(source="competency.key", help_text="The competency's key")
+    name = Text(source="competency.name")
+    kind = Text(source="competency.kind", help_text=KIND_HELP)
 
     class Meta:
         model = Requirement
@@ -174,7 +177,7 @@ class ProfileVersionDetailSerializer(Extends, ProfileVersionSerializer):
         help_text="Included and removed requirements, in order"
     )
     time_allocation = serializers.DictField(
-        child=serializers.FloatField(),
+        child=Number(),
         read_only=True,
         help_text="Percent of the role's time per activity area key, summing to 100",
     )
@@ -220,7 +223,7 @@ class ProfileVersionDetailSerializer(Extends, ProfileVersionSerializer):
 class ChangedVersionSerializer(ProfileVersionDetailSerializer):
     extends = ProfileVersionDetailSerializer
     notes = serializers.ListField(
-        child=serializers.CharField(),
+        child=Text(),
         read_only=True,
         help_text="What the change also did (requirements that joined or left) and warnings",
     )
@@ -231,61 +234,59 @@ class ChangedVersionSerializer(ProfileVersionDetailSerializer):
 
 
 class CreateProfileSerializer(serializers.Serializer):
-    framework_version = serializers.IntegerField(
+    framework_version = Whole(
         help_text="ID of a published framework version your organisation sees"
     )
-    title = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    title = Text(allow_blank=True, trim_whitespace=False)
     elements = serializers.ListField(
-        child=serializers.CharField(max_length=64), help_text="Keys of the role elements in scope"
+        child=Text(max_length=64), help_text="Keys of the role elements in scope"
     )
-    summary = serializers.CharField(allow_blank=True, default="")
+    summary = Text(allow_blank=True, default="")
 
 
 class RequirementChangeSerializer(serializers.Serializer):
-    level = serializers.IntegerField(help_text="A level of the framework's proficiency scale")
-    weight = serializers.FloatField(help_text="Percent")
+    level = Whole(help_text="A level of the framework's proficiency scale")
+    weight = Number(help_text="Percent")
 
 
 class ChangeVersionSerializer(serializers.Serializer):
-    title = serializers.CharField(required=False, allow_blank=True)
-    summary = serializers.CharField(required=False, allow_blank=True)
-    note = serializers.CharField(required=False, allow_blank=True, help_text="What changed")
+    title = Text(required=False, allow_blank=True)
+    summary = Text(required=False, allow_blank=True)
+    note = Text(required=False, allow_blank=True, help_text="What changed")
     elements = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=Text(max_length=64),
         required=False,
         help_text="Keys of the role elements in scope; requirements follow",
     )
-    add = serializers.CharField(
-        required=False, help_text="Key of a catalogue competency to require (or restore)"
-    )
-    remove = serializers.CharField(required=False, help_text="Key of a requirement to remove")
+    add = Text(required=False, help_text="Key of a catalogue competency to require (or restore)")
+    remove = Text(required=False, help_text="Key of a requirement to remove")
     requirements = serializers.DictField(
         child=RequirementChangeSerializer(),
         required=False,
         help_text="Level and weight of every included requirement, by key; weights sum to 100",
     )
-    equalise = serializers.BooleanField(
+    equalise = Flag(
         required=False, help_text="true: give every included requirement the same weight"
     )
     time_allocation = serializers.DictField(
-        child=serializers.FloatField(),
+        child=Number(),
         required=False,
         help_text="Percent of the role's time per activity area key, summing to 100",
     )
-    selling_limit = serializers.FloatField(
+    selling_limit = Number(
         required=False, help_text="Percent of time selling above which a warning shows"
     )
 
 
 class ComparisonRowSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
-    left_level = serializers.IntegerField(allow_null=True)
-    right_level = serializers.IntegerField(allow_null=True, help_text="null for the paper")
-    left_weight = serializers.FloatField(allow_null=True, help_text="Percent; null if absent")
-    right_weight = serializers.FloatField(allow_null=True, help_text="Percent; null if absent")
-    weight_difference = serializers.FloatField(help_text="Right minus left, absent counting 0")
+    key = Text()
+    name = Text()
+    kind = Text(help_text=KIND_HELP)
+    left_level = Whole(allow_null=True)
+    right_level = Whole(allow_null=True, help_text="null for the paper")
+    left_weight = Number(allow_null=True, help_text="Percent; null if absent")
+    right_weight = Number(allow_null=True, help_text="Percent; null if absent")
+    weight_difference = Number(help_text="Right minus left, absent counting 0")
 
 
 class ComparisonSerializer(serializers.Serializer):
@@ -295,46 +296,46 @@ class ComparisonSerializer(serializers.Serializer):
 
 
 class JdItemSerializer(serializers.Serializer):
-    text = serializers.CharField()
-    children = serializers.ListField(child=serializers.CharField())
+    text = Text()
+    children = serializers.ListField(child=Text())
 
 
 class JdRoleSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    description = serializers.CharField(allow_blank=True)
-    aims = serializers.ListField(child=serializers.CharField())
+    title = Text()
+    description = Text(allow_blank=True)
+    aims = serializers.ListField(child=Text())
 
 
 class JdElementSerializer(serializers.Serializer):
-    label = serializers.CharField()  # type: ignore[assignment]
-    title = serializers.CharField()
-    role_title = serializers.CharField()
+    label = Text()  # type: ignore[assignment]
+    title = Text()
+    role_title = Text()
     kam = JdItemSerializer(many=True, help_text="The key account manager's responsibilities")
     company = JdItemSerializer(many=True, help_text="What the company commits to")
 
 
 class JdRequirementSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
-    required_level = serializers.IntegerField()
-    level_name = serializers.CharField(allow_blank=True)
-    level_description = serializers.CharField(allow_blank=True)
-    weight = serializers.FloatField(help_text="Percent")
+    key = Text()
+    name = Text()
+    kind = Text(help_text=KIND_HELP)
+    required_level = Whole()
+    level_name = Text(allow_blank=True)
+    level_description = Text(allow_blank=True)
+    weight = Number(help_text="Percent")
     wordings = serializers.ListField(
-        child=serializers.CharField(), help_text="The paper's wording at each element in scope"
+        child=Text(), help_text="The paper's wording at each element in scope"
     )
 
 
 class JobDescriptionSerializer(serializers.Serializer):
-    title = serializers.CharField()
-    profile_key = serializers.CharField()
-    version = serializers.IntegerField()
-    status = serializers.CharField(help_text="draft or published")
-    framework_title = serializers.CharField()
-    framework_version = serializers.IntegerField()
-    citation = serializers.CharField(allow_blank=True, help_text="The source framework's citation")
-    summary = serializers.CharField(allow_blank=True)
+    title = Text()
+    profile_key = Text()
+    version = Whole()
+    status = Text(help_text="draft or published")
+    framework_title = Text()
+    framework_version = Whole()
+    citation = Text(allow_blank=True, help_text="The source framework's citation")
+    summary = Text(allow_blank=True)
     roles = JdRoleSerializer(many=True)
     elements = JdElementSerializer(many=True)
     requirements = JdRequirementSerializer(many=True)
@@ -342,17 +343,17 @@ class JobDescriptionSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.JSONField(), min_length=2, max_length=2),
         help_text="[activity label, percent] pairs; empty if not recorded",
     )
-    selling_limit = serializers.FloatField()
-    weights_source = serializers.CharField()
+    selling_limit = Number()
+    weights_source = Text()
 
 
 # --- Serializers: weighting exercises ----------------------------------------------------------
 
 
 class ExerciseVersionSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="The profile version's ID")
-    profile = serializers.IntegerField(source="profile_id", help_text="The profile's ID")
-    number = serializers.IntegerField()
+    id = Whole(help_text="The profile version's ID")
+    profile = Whole(source="profile_id", help_text="The profile's ID")
+    number = Whole()
 
 
 class ExerciseSerializer(serializers.ModelSerializer):
@@ -360,8 +361,8 @@ class ExerciseSerializer(serializers.ModelSerializer):
     adopted_into = ExerciseVersionSerializer(
         read_only=True, allow_null=True, help_text="The draft its consensus went into; or null"
     )
-    invited = serializers.IntegerField(read_only=True, help_text="Participants asked to weigh")
-    submitted = serializers.IntegerField(read_only=True, help_text="Participants who submitted")
+    invited = Whole(read_only=True, help_text="Participants asked to weigh")
+    submitted = Whole(read_only=True, help_text="Participants who submitted")
 
     class Meta:
         model = WeightingExercise
@@ -390,21 +391,21 @@ class ExerciseSerializer(serializers.ModelSerializer):
 
 
 class ItemSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="The competency's key")
-    name = serializers.CharField()
-    kind = serializers.CharField(help_text=KIND_HELP)
+    key = Text(help_text="The competency's key")
+    name = Text()
+    kind = Text(help_text=KIND_HELP)
 
 
 class GroupSerializer(serializers.Serializer):
-    key = serializers.CharField(help_text="Key of the group's judgements in AHP answers")
-    label = serializers.CharField()  # type: ignore[assignment]
+    key = Text(help_text="Key of the group's judgements in AHP answers")
+    label = Text()  # type: ignore[assignment]
     members = serializers.ListField(
-        child=serializers.IntegerField(), help_text="Positions in items; pairs use local positions"
+        child=Whole(), help_text="Positions in items; pairs use local positions"
     )
 
 
 class ParticipantSerializer(serializers.ModelSerializer):
-    username = serializers.CharField(source="user.username", read_only=True)
+    username = Text(source="user.username", read_only=True)
 
     class Meta:
         model = Participant
@@ -436,72 +437,68 @@ class ExerciseDetailSerializer(Extends, ExerciseSerializer):
 
 
 class OpenExerciseSerializer(serializers.Serializer):
-    profile_version = serializers.IntegerField(
-        help_text="ID of a profile version of your organisation"
-    )
-    title = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    profile_version = Whole(help_text="ID of a profile version of your organisation")
+    title = Text(allow_blank=True, trim_whitespace=False)
     method = serializers.ChoiceField(choices=Method.choices)
-    total_points = serializers.IntegerField(default=100, help_text="10 to 1000 (points only)")
+    total_points = Whole(default=100, help_text="10 to 1000 (points only)")
 
 
 class ExerciseInviteSerializer(serializers.Serializer):
-    user = serializers.IntegerField(help_text="A member's user ID")
+    user = Whole(help_text="A member's user ID")
     function = serializers.ChoiceField(
         choices=Function.choices, help_text="Whose view their weights represent"
     )
 
 
 class AgreementSerializer(serializers.Serializer):
-    w = serializers.FloatField(help_text="Kendall's W, 0 (none) to 1 (complete agreement)")
-    chi2 = serializers.FloatField(help_text="Friedman's chi-square, m(n − 1)W")
-    df = serializers.IntegerField(help_text="n − 1")
-    p_value = serializers.FloatField()
-    raters = serializers.IntegerField()
-    items = serializers.IntegerField()
+    w = Number(help_text="Kendall's W, 0 (none) to 1 (complete agreement)")
+    chi2 = Number(help_text="Friedman's chi-square, m(n − 1)W")
+    df = Whole(help_text="n − 1")
+    p_value = Number()
+    raters = Whole()
+    items = Whole()
 
 
 class ResultItemSerializer(ItemSerializer):
-    consensus = serializers.FloatField(
+    consensus = Number(
         allow_null=True, help_text="Consensus weight, percent; null until someone submits"
     )
-    spread = serializers.FloatField(
+    spread = Number(
         allow_null=True, help_text="How far respondents' weights differ, percentage points"
     )
 
 
 class RespondentWeightsSerializer(serializers.Serializer):
-    participant = serializers.IntegerField(help_text="The participant's ID")
-    username = serializers.CharField()
+    participant = Whole(help_text="The participant's ID")
+    username = Text()
     function = serializers.ChoiceField(choices=Function.choices)
     weights = serializers.DictField(
-        child=serializers.FloatField(), help_text="Percent per item key, summing to 100"
+        child=Number(), help_text="Percent per item key, summing to 100"
     )
-    cr = serializers.FloatField(
+    cr = Number(
         allow_null=True, help_text="AHP: largest consistency ratio of their matrices; else null"
     )
-    inconsistent = serializers.BooleanField(help_text="AHP: cr above cr_threshold")
+    inconsistent = Flag(help_text="AHP: cr above cr_threshold")
 
 
 class ExerciseResultsSerializer(serializers.Serializer):
     method = serializers.ChoiceField(choices=Method.choices)
-    invited = serializers.IntegerField()
-    submitted = serializers.IntegerField(help_text="Only submitted answers are counted")
+    invited = Whole()
+    submitted = Whole(help_text="Only submitted answers are counted")
     items = ResultItemSerializer(many=True)
-    split_order = serializers.ListField(
-        child=serializers.CharField(), help_text="Item keys, widest spread first"
-    )
+    split_order = serializers.ListField(child=Text(), help_text="Item keys, widest spread first")
     agreement = AgreementSerializer(
         allow_null=True, help_text="Kendall's W; null under 2 respondents or 2 items"
     )
-    cr_threshold = serializers.FloatField(help_text="Saaty's limit of an acceptable CR")
+    cr_threshold = Number(help_text="Saaty's limit of an acceptable CR")
     respondents = RespondentWeightsSerializer(many=True)
 
 
 class MyExerciseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    title = serializers.CharField()
+    id = Whole()
+    title = Text()
     method = serializers.ChoiceField(choices=Method.choices)
-    open = serializers.BooleanField(help_text="Whether the exercise still takes answers")
+    open = Flag(help_text="Whether the exercise still takes answers")
 
 
 class MyExerciseInvitationSerializer(serializers.Serializer):
@@ -513,13 +510,13 @@ class MyExerciseInvitationSerializer(serializers.Serializer):
 
 
 class MyExerciseDetailSerializer(MyExerciseSerializer):
-    total_points = serializers.IntegerField(help_text="The points to allocate (points)")
+    total_points = Whole(help_text="The points to allocate (points)")
     items = ItemSerializer(many=True)
     groups = GroupSerializer(many=True, help_text="AHP only: the judgements to give per group")
 
 
 class MyAnswersSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Your participation's ID")
+    id = Whole(help_text="Your participation's ID")
     function = serializers.ChoiceField(choices=Function.choices)
     status = serializers.ChoiceField(choices=ParticipantStatus.choices)
     submitted_at = serializers.DateTimeField(allow_null=True)
@@ -534,9 +531,7 @@ class SaveExerciseAnswersSerializer(serializers.Serializer):
         required=False,
         help_text="Replace your saved answers; omit to keep them (e.g. to submit them)",
     )
-    submit = serializers.BooleanField(
-        default=False, help_text="Make the answers final; needs a complete, valid set"
-    )
+    submit = Flag(default=False, help_text="Make the answers final; needs a complete, valid set")
 
 
 # --- Helpers -----------------------------------------------------------------------------------
@@ -735,6 +730,7 @@ class ProfileList(generics.ListAPIView):
 
 
 class ProfileDetailView(APIView):
+    @etagged
     @extend_schema(tags=TAGS, responses=ProfileDetailSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """One profile with the versions you may see."""
@@ -747,6 +743,7 @@ class ProfileDetailView(APIView):
 
 
 class ProfileDrafts(APIView):
+    @if_match(ProfileDetailView.get, lock=Profile, same=False)
     @extend_schema(
         tags=TAGS,
         request=None,
@@ -766,12 +763,14 @@ class ProfileDrafts(APIView):
 
 
 class VersionDetail(APIView):
+    @etagged
     @extend_schema(tags=TAGS, responses=ProfileVersionDetailSerializer)
     def get(self, request: Request, org: str, pk: int, number: int) -> Response:
         """A profile version: scope, requirements, weights and time allocation."""
         _, version = _version(request, org, pk, number)
         return _version_detail(version)
 
+    @if_match(get, lock=Profile, same=False)
     @extend_schema(tags=TAGS, request=ChangeVersionSerializer, responses=ChangedVersionSerializer)
     def patch(self, request: Request, org: str, pk: int, number: int) -> Response:
         """Change a draft: details, scope, requirements, weights, time; all or nothing."""
@@ -816,6 +815,7 @@ def _apply_changes(version: ProfileVersion, body: dict[str, Any]) -> list[str]:
 
 
 class VersionPublish(APIView):
+    @if_match(VersionDetail.get, lock=Profile)
     @extend_schema(tags=TAGS, request=None, responses=ProfileVersionDetailSerializer)
     def post(self, request: Request, org: str, pk: int, number: int) -> Response:
         """Publish a draft: from now on it never changes and assessments may use it."""
@@ -868,7 +868,7 @@ class JobDescription(APIView):
             body, media = documents.render_docx(jd), documents.DOCX_MEDIA_TYPE
         response = HttpResponse(body, content_type=media)
         filename = documents.document_filename(jd, fmt)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
         return response
 
 
@@ -964,6 +964,7 @@ class ExerciseList(generics.ListAPIView):
 
 
 class ExerciseDetail(APIView):
+    @etagged
     @extend_schema(tags=TAGS, responses=ExerciseDetailSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """One exercise: its frozen items, AHP groups and who was asked (never their answers)."""
@@ -972,6 +973,7 @@ class ExerciseDetail(APIView):
 
 
 class ExerciseParticipants(APIView):
+    @if_match(ExerciseDetail.get, lock=WeightingExercise, same=False)
     @extend_schema(
         tags=TAGS,
         request=ExerciseInviteSerializer,
@@ -994,6 +996,7 @@ class ExerciseParticipants(APIView):
 
 
 class ExerciseClose(APIView):
+    @if_match(ExerciseDetail.get, lock=WeightingExercise)
     @extend_schema(tags=TAGS, request=None, responses=ExerciseDetailSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Stop taking answers; results stay. A closed exercise answers 409."""
@@ -1011,6 +1014,7 @@ class ExerciseResultsView(APIView):
 
 
 class ExerciseAdopt(APIView):
+    @if_match(ExerciseDetail.get, lock=WeightingExercise, same=False)
     @extend_schema(tags=TAGS, request=None, responses=ProfileVersionDetailSerializer)
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Write the consensus weights into the profile's draft (started if needed); close."""
@@ -1048,12 +1052,14 @@ class MyExercises(APIView):
 
 
 class MyAnswers(APIView):
+    @etagged
     @extend_schema(tags=TAGS, responses=MyAnswersSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """Your own answers to an exercise you were asked to answer (404 if you were not)."""
         participant = access_own_participation(_membership(request, org), pk)
         return Response(MyAnswersSerializer(_my_answers(participant)).data)
 
+    @if_match(get, lock=WeightingExercise)
     @extend_schema(tags=TAGS, request=SaveExerciseAnswersSerializer, responses=MyAnswersSerializer)
     def put(self, request: Request, org: str, pk: int) -> Response:
         """Save your answers; with submit they become final and later changes answer 409."""

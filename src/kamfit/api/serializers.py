@@ -5,6 +5,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from kamfit.api.fields import Flag, Text, Whole
 from kamfit.frameworks.models import Framework, FrameworkVersion
 from kamfit.orgs.models import Membership, Organisation
 
@@ -13,7 +14,7 @@ class MembershipSerializer(serializers.ModelSerializer):
     organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
-    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    organisation_name = Text(source="organisation.name", read_only=True)
 
     class Meta:
         model = Membership
@@ -28,12 +29,12 @@ class VersionSerializer(serializers.ModelSerializer):
 
 
 class ParentSerializer(serializers.Serializer):
-    framework = serializers.IntegerField(help_text="The framework this one was copied from")
-    version = serializers.IntegerField(help_text="The version number that was copied")
+    framework = Whole(help_text="The framework this one was copied from")
+    version = Whole(help_text="The version number that was copied")
 
 
 class FrameworkSerializer(serializers.ModelSerializer):
-    library = serializers.BooleanField(source="is_library", read_only=True)
+    library = Flag(source="is_library", read_only=True)
     versions = serializers.SerializerMethodField()
     parent = serializers.SerializerMethodField()  # type: ignore[assignment]
 
@@ -57,25 +58,25 @@ class FrameworkSerializer(serializers.ModelSerializer):
 
 
 class CopySerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    title = Text(max_length=200, required=False, allow_blank=True)
 
 
 class PublishSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    note = Text(max_length=300, required=False, allow_blank=True)
 
 
 class ProblemSerializer(serializers.Serializer):
-    location = serializers.CharField()
-    message = serializers.CharField()
+    location = Text()
+    message = Text()
 
 
 class ValidationResultSerializer(serializers.Serializer):
-    valid = serializers.BooleanField()
+    valid = Flag()
     problems = ProblemSerializer(many=True)
 
 
 class ChangeSerializer(serializers.Serializer):
     op = serializers.ChoiceField(choices=["added", "removed", "changed"])
-    location = serializers.CharField()
-    before = serializers.CharField()
-    after = serializers.CharField()
+    location = Text()
+    before = Text()
+    after = Text()

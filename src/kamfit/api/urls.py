@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from kamfit.api import assessments, audits, jobs, profiles, views
+from kamfit.auditlog import api as auditlog
+from kamfit.members import api as members
+from kamfit.privacy import api as privacy
+from kamfit.web.security import SwaggerDocsView
 
 app_name = "api"
 
@@ -20,10 +24,11 @@ PERSON = ORG + "people/<int:pk>/"
 CYCLE = ORG + "cycles/<int:pk>/"
 FORM = ORG + "rating-forms/<int:pk>/"
 PLAN = ORG + "plans/<int:pk>/"
+MEMBERS = ORG + "members/"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", SwaggerDocsView.as_view(url_name="api:schema"), name="docs"),
     path("organisations/", views.MembershipList.as_view(), name="organisations"),
     path(ORG + "frameworks/", views.FrameworkList.as_view(), name="frameworks"),
     path(FW, views.FrameworkDetail.as_view(), name="framework"),
@@ -99,4 +104,10 @@ urlpatterns = [
     path(PLAN + "actions/", assessments.PlanActions.as_view(), name="plan-actions"),
     path(PLAN + "actions/<int:action>/", assessments.PlanAction.as_view(), name="plan-action"),
     path(PLAN + "close/", assessments.PlanClose.as_view(), name="plan-close"),
+    path(PERSON + "export/", privacy.PersonExport.as_view(), name="person-export"),
+    path(ORG + "audit-log/", auditlog.AuditEventList.as_view(), name="audit-log"),
+    path(MEMBERS, members.MemberList.as_view(), name="members"),
+    path(MEMBERS + "<int:pk>/", members.MemberDetail.as_view(), name="member"),
+    path(MEMBERS + "invitations/", members.InvitationList.as_view(), name="invitations"),
+    path(MEMBERS + "invitations/<int:pk>/", members.InvitationDetail.as_view(), name="invitation"),
 ]

@@ -15,10 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kamfit.api import serializers as s
+from kamfit.api.concurrency import etagged, if_match
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import FrameworkInvalid
 from kamfit.frameworks import services
-from kamfit.frameworks.models import FrameworkVersion, VersionStatus
+from kamfit.frameworks.models import Framework, FrameworkVersion, VersionStatus
 from kamfit.frameworks.queries import get_version_document
 from kamfit.orgs.access import (
     access_framework,
@@ -29,6 +30,7 @@ from kamfit.orgs.access import (
 )
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import EDIT_FRAMEWORK, may
+from kamfit.uploads import rejections
 
 FORMAT_PARAM = OpenApiParameter(
     "as", str, enum=["json", "yaml", "case"], description="Export format (default json)"
@@ -52,12 +54,19 @@ def _visible_version(m: Membership, pk: int, number: int, action: str = "view") 
 
 
 class MembershipList(generics.ListAPIView):
-    """The organisations you belong to, with your role in each."""
+    """The organisations you belong to, with your role in each.
+
+    An API token is scoped to one organisation: with one, the list holds that one only.
+    """
 
     serializer_class = s.MembershipSerializer
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return list_memberships(self.request.user).order_by("organisation__name")
+        memberships = list_memberships(self.request.user)
+        token_org = getattr(self.request.auth, "organisation_id", None)
+        if token_org is not None:
+            memberships = memberships.filter(organisation_id=token_org)
+        return memberships.order_by("organisation__name")
 
 
 class FrameworkList(generics.ListAPIView):
@@ -84,7 +93,8 @@ class FrameworkList(generics.ListAPIView):
         m = _membership(request, org)
         _require(m, EDIT_FRAMEWORK, "import frameworks")
         data = request.data
-        doc = fw.loads(_json_text(data), "auto")
+        with rejections("framework", request=request, organisation=m.organisation):
+            doc = fw.loads(_json_text(data), "auto")
         framework = services.import_framework(organisation=m.organisation, user=m.user, doc=doc)
         return Response(s.FrameworkSerializer(framework).data, status=status.HTTP_201_CREATED)
 
@@ -96,6 +106,7 @@ def _json_text(data: object) -> str:
 
 
 class FrameworkDetail(APIView):
+    @etagged
     @extend_schema(responses=s.FrameworkSerializer)
     def get(self, request: Request, org: str, pk: int) -> Response:
         """One framework with its versions."""
@@ -127,6 +138,7 @@ class FrameworkCopy(APIView):
 
 
 class FrameworkDrafts(APIView):
+    @if_match(FrameworkDetail.get, lock=Framework, same=False)
     @extend_schema(request=None, responses={201: s.VersionSerializer})
     def post(self, request: Request, org: str, pk: int) -> Response:
         """Start the next version as a draft, copied from the latest one."""
@@ -140,7 +152,14 @@ class FrameworkDrafts(APIView):
 
 
 class VersionDocument(APIView):
-    @extend_schema(parameters=[FORMAT_PARAM], responses=OpenApiTypes.OBJECT)
+    @etagged
+    @extend_schema(
+        parameters=[FORMAT_PARAM],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/yaml"): OpenApiTypes.OBJECT,  # the same document, as YAML
+        },
+    )
     def get(self, request: Request, org: str, pk: int, number: int) -> HttpResponse:
         """The version's full content in the kamfit schema (or YAML / CASE 1.0 with ``as``)."""
         version = _visible_version(_membership(request, org), pk, number)
@@ -151,6 +170,7 @@ class VersionDocument(APIView):
         content_type = "application/yaml" if fmt == "yaml" else "application/json"
         return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
 
+    @if_match(get, lock=Framework, same=False)
     @extend_schema(request=OpenApiTypes.OBJECT, responses=s.VersionSerializer)
     def put(self, request: Request, org: str, pk: int, number: int) -> Response:
         """Replace a draft's whole content with a document; a published version answers 403."""
@@ -161,6 +181,7 @@ class VersionDocument(APIView):
 
 
 class VersionPublish(APIView):
+    @if_match(VersionDocument.get, lock=Framework, same=False)
     @extend_schema(request=s.PublishSerializer, responses=s.VersionSerializer)
     def post(self, request: Request, org: str, pk: int, number: int) -> Response:
         """Publish a draft. From then on it never changes."""
@@ -199,7 +220,10 @@ class Validate(APIView):
     def post(self, request: Request) -> Response:
         """Check a framework document without storing anything; lists every problem."""
         data = request.data
-        if isinstance(data, dict) and "CFDocument" in data:
+        if not isinstance(data, dict):
+            problem = {"location": "(document)", "message": "send the document as a JSON object"}
+            return Response({"detail": "invalid", "problems": [problem]}, status=400)
+        if "CFDocument" in data:
             try:
                 fw.loads(_json_text(data), "case")
             except FrameworkInvalid as exc:

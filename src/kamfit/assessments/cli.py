@@ -130,10 +130,9 @@ def _assessees(cycle: Cycle, references: list[str]) -> list[Assessee]:
 
 
 def _read(file: Path) -> bytes:
-    from kamfit.assessments.exchange import MAX_UPLOAD_BYTES  # noqa: PLC0415
+    from kamfit.uploads import read_path  # noqa: PLC0415
 
-    with file.open("rb") as handle:
-        return handle.read(MAX_UPLOAD_BYTES + 1)  # enough to tell it is too large
+    return read_path(file)  # TooLarge past the import size limit
 
 
 ProgressOption = Annotated[
@@ -158,13 +157,18 @@ def _progress(show: bool) -> Callable[[int, int], None] | None:
 
 
 @contextmanager
-def _importing(m: Membership, file: Path) -> Iterator[None]:
-    """Like :func:`_acting`, with the file named in the list of problems."""
+def _importing(m: Membership, file: Path, kind: str) -> Iterator[None]:
+    """Like :func:`_acting`, with the file named in the list of problems.
+
+    A refused import is recorded (``import.rejected``) once it has rolled back.
+    """
     from kamfit.domain.errors import ValidationError  # noqa: PLC0415
+    from kamfit.uploads import rejections  # noqa: PLC0415
 
     with _acting(m.user.get_username()):
         try:
-            yield
+            with rejections(kind, actor=m.user, organisation=m.organisation):
+                yield
         except ValidationError as exc:
             err.print(f"{file}: {len(exc.problems)} problem(s); nothing was imported", markup=False)
             for problem in exc.problems:
@@ -250,8 +254,8 @@ def import_people(
     from kamfit.assessments import exchange  # noqa: PLC0415
     from kamfit.orgs.permissions import MANAGE_PEOPLE  # noqa: PLC0415
 
-    data = _read(file)
-    with _importing(m, file):
+    with _importing(m, file, "people"):
+        data = _read(file)
         _require(m, MANAGE_PEOPLE, "import people")
         created, updated = exchange.read_people(
             m.organisation,
@@ -272,8 +276,8 @@ def import_psychometrics(
     from kamfit.assessments import exchange  # noqa: PLC0415
     from kamfit.orgs.permissions import MANAGE_PEOPLE  # noqa: PLC0415
 
-    data = _read(file)
-    with _importing(m, file):
+    with _importing(m, file, "psychometrics"):
+        data = _read(file)
         _require(m, MANAGE_PEOPLE, "import psychometric results")
         count = exchange.read_psychometrics(
             m.organisation,
@@ -485,8 +489,8 @@ def import_ratings(
     m = _member(org, username)
     from kamfit.assessments import exchange  # noqa: PLC0415
 
-    data = _read(file)
-    with _importing(m, file):
+    with _importing(m, file, "ratings"):
+        data = _read(file)
         cycle = _cycle(m, cycle_id)
         count = exchange.read_ratings(
             cycle,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections import defaultdict
 from typing import Any
 
@@ -11,10 +12,12 @@ import numpy as np
 import numpy.typing as npt
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.html import escape
+from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -36,8 +39,10 @@ from kamfit.assessments.queries import (
     person_lines,
 )
 from kamfit.assessments.views import page
+from kamfit.auditlog.services import as_code
+from kamfit.auditlog.services import record as audit
 from kamfit.development.services import suggestions_for
-from kamfit.domain import development, scoring
+from kamfit.domain import anonymity, development, scoring
 from kamfit.domain.errors import NotPermitted, Problem, ValidationError
 from kamfit.jobs import services as jobs
 from kamfit.jobs.models import JobKind
@@ -54,6 +59,8 @@ from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import MANAGE_PEOPLE, OVERSEE_JOBS, may
 from kamfit.profiles.models import ProfileStatus, ProfileVersion
 from kamfit.spreadsheets import to_csv, to_xlsx
+from kamfit.uploads import read_upload, rejections
+from kamfit.versions import check_version, record_tag
 from kamfit.web.pages import org_url, require, show_problems
 
 HEATMAP_PAGE = 100
@@ -227,6 +234,7 @@ def cycle_detail(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
             ),
             "sources": [s for s in Source.choices if s[0] != Source.SELF],
             "rules": cycle.rules or scoring.rules_to_dict(scoring.DEFAULT_RULES),
+            "cycle_tag": cycle_version(m, cycle.pk),
             "submitted": sum(1 for s in statuses.values() if s.startswith("submitted")),
             "invited": len(all_raters),
         },
@@ -238,17 +246,32 @@ def _people_of(cycle_pk: int, ids: list[str]) -> list[Assessee]:
     return list(Assessee.objects.filter(cycle_id=cycle_pk, person_id__in=wanted))
 
 
+def cycle_version(m: Membership, pk: int, *, lock: bool = False) -> str:
+    """The tag of a cycle's own fields (title, status, rules, dates); ``lock``: row-locked."""
+    cycles = list_cycles(m.organisation).filter(pk=pk)
+    if lock:
+        cycles = cycles.select_for_update(of=("self",))
+    return record_tag(cycles.get())
+
+
 @require_POST
 @org_view
+@transaction.atomic  # a version check and the change it guards: one transaction (A25)
 def cycle_action(  # noqa: PLR0912, PLR0915 - one branch per action
     request: HttpRequest, m: Membership, pk: int
 ) -> HttpResponse:
-    """One change to a cycle, named by the ``action`` field of the form."""
+    """One change to a cycle, named by the ``action`` field of the form.
+
+    A form carrying the cycle's ``version`` is refused if the cycle changed since the
+    page was opened ("changed since you opened it").
+    """
     action = request.POST.get("action", "")
     cycle = access_cycle(m, pk, action="release" if action == "release" else "manage")
     user = request.user
     post = request.POST
     try:
+        if post.get("version"):
+            check_version(post.get("version"), cycle_version(m, cycle.pk, lock=True))
         if action == "add_people":
             wanted = [int(i) for i in post.getlist("people") if i.isdigit()]
             people = list(list_people(m.organisation).filter(pk__in=wanted))
@@ -295,21 +318,23 @@ def cycle_action(  # noqa: PLR0912, PLR0915 - one branch per action
             upload = request.FILES.get("file")
             if upload is None:
                 raise ValidationError([Problem("file", "choose a CSV or XLSX file")])
-            if jobs.runs_later(upload):  # a large file is imported by a worker
-                job = jobs.start_import(
-                    organisation=m.organisation,
-                    actor=user,  # type: ignore[arg-type]
-                    kind=JobKind.IMPORT_RATINGS,
-                    upload=upload,
-                    cycle=cycle,
+            with rejections("ratings", request=request, organisation=m.organisation):
+                data = read_upload(upload)  # TooLarge: refused before any job or import
+                if jobs.runs_later(upload):  # a large file is imported by a worker
+                    job = jobs.start_import(
+                        organisation=m.organisation,
+                        actor=user,  # type: ignore[arg-type]
+                        kind=JobKind.IMPORT_RATINGS,
+                        upload=upload,
+                        cycle=cycle,
+                    )
+                    return redirect(org_url("jobs:job", m, job.pk))
+                n = exchange.read_ratings(
+                    cycle,
+                    user,  # type: ignore[arg-type]
+                    data,
+                    upload.name or "",
                 )
-                return redirect(org_url("jobs:job", m, job.pk))
-            n = exchange.read_ratings(
-                cycle,
-                user,  # type: ignore[arg-type]
-                upload.read(exchange.MAX_UPLOAD_BYTES + 1),
-                upload.name or "",
-            )
             messages.success(request, f"Imported {n} rating forms.")
         elif action == "remind":
             require(m, OVERSEE_JOBS, "send reminders")
@@ -382,7 +407,9 @@ def team(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     order = np.lexsort((np.arange(len(data.assessees)), -np.nan_to_num(s.fit, nan=-1.0)))
     link = org_url("assessments:result", m, cycle.pk, 0)
     current, rows = _heatmap(data, order, request.GET.get("page"), link)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        # A competency nobody has rated yet is all NaN: its mean is NaN, not a warning.
+        warnings.simplefilter("ignore", RuntimeWarning)
         short = (
             np.nanmean(np.where(np.isnan(s.gaps), np.nan, s.gaps < -0.5), axis=0)
             if len(data.assessees)
@@ -393,8 +420,15 @@ def team(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
             if len(data.assessees)
             else np.full(len(data.columns), np.nan)
         )
+    # Team statistics rest on k people or more (issue 5), even for readers of every row.
+    k = cycle.organisation.min_group_size
+    scored = (~np.isnan(s.combined)).sum(axis=0)
+    hidden = anonymity.fewer_than(k)
     footer = [
-        (fmt(means[j]), fmt(100 * short[j], 0), col.required) for j, col in enumerate(data.columns)
+        (fmt(means[j]), fmt(100 * short[j], 0), col.required)
+        if scored[j] >= k
+        else (hidden, hidden, col.required)
+        for j, col in enumerate(data.columns)
     ]
     backgrounds = [a.person.background for a in data.assessees]
     sales, known, share = development.selling_background(backgrounds)
@@ -414,7 +448,9 @@ def team(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
             "rows": rows,
             "page_obj": current,
             "footer": footer,
-            "mean_fit": fmt(float(np.nanmean(s.fit)) if np.isfinite(s.fit).any() else math.nan, 0),
+            "mean_fit": fmt(float(np.nanmean(s.fit)), 0) + "%"
+            if np.isfinite(s.fit).sum() >= k
+            else f"{hidden} people with a fit: not shown",
             "band_counts": counts,
             "make_or_buy": data.make_or_buy(),
             "selling_note": development.selling_note(share, selling, sales=sales, known=known),
@@ -439,15 +475,26 @@ def team_export(request: HttpRequest, m: Membership, pk: int, fmt_name: str) -> 
         return redirect(org_url("jobs:job", m, job.pk))
     header, rows = exchange.results_table(load_cycle(cycle))
     name = f"{m.organisation.slug}-cycle-{cycle.pk}-results"
+    audit(
+        "export.downloaded",
+        request=request,
+        organisation=m.organisation,
+        target=cycle,
+        data={"what": "team_results", "format": as_code(fmt_name), "rows": len(rows)},
+    )
     if fmt_name == "xlsx":
         response = HttpResponse(
             to_xlsx(header, rows, sheet="Results"),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        response["Content-Disposition"] = (
+            content_disposition_header(True, f"{name}.xlsx") or "attachment"
+        )
         return response
     response = HttpResponse(to_csv(header, rows), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    response["Content-Disposition"] = (
+        content_disposition_header(True, f"{name}.csv") or "attachment"
+    )
     return response
 
 
@@ -463,7 +510,8 @@ def person_result(request: HttpRequest, m: Membership, pk: int, person: int) -> 
     data = load_cycle(cycle) if manage else load_cycle(cycle, people=[person], as_of=as_of)
     row = data.index[assessee.person_id]
     lines = person_lines(data, row, private=not manage)
-    evidence = evidence_for(assessee, named=manage, as_of=as_of)
+    evidence = evidence_for(assessee, named=manage, as_of=as_of, view=data)
+    _record_reads(request, m, assessee, notes=sum(len(e) for e in evidence.values()))
     s = data.scores
     previous = _previous_scores(assessee, released_only=not manage)
     return page(
@@ -493,7 +541,9 @@ def person_result(request: HttpRequest, m: Membership, pk: int, person: int) -> 
             ],
             "fit": fmt(s.fit[row], 0),
             "coverage": fmt(100 * s.coverage[row], 0),
-            "percentile": fmt(s.percentile[row], 0) if manage else "",
+            "percentile": fmt(s.percentile[row], 0)
+            if manage and np.isfinite(s.fit).sum() >= cycle.organisation.min_group_size
+            else "",
             "band": scoring.BANDS[int(data.bands[row])],
             "scale": data.scale,
             "rules": data.rules,
@@ -511,6 +561,28 @@ def person_result(request: HttpRequest, m: Membership, pk: int, person: int) -> 
             "fv": cycle.profile_version.framework_version,
         },
     )
+
+
+def _record_reads(request: HttpRequest, m: Membership, assessee: Assessee, *, notes: int) -> None:
+    """Leave a read record for the evidence notes and psychometric results a result shows."""
+    if notes:
+        audit(
+            "notes.read",
+            request=request,
+            organisation=m.organisation,
+            target=assessee,
+            data={"notes": notes, "person_id": assessee.person_id},
+        )
+    if may(m.role, MANAGE_PEOPLE):
+        results = PsychometricResult.objects.filter(person_id=assessee.person_id).count()
+        if results:
+            audit(
+                "psychometrics.read",
+                request=request,
+                organisation=m.organisation,
+                target=assessee.person,
+                data={"results": results},
+            )
 
 
 def _previous_scores(assessee: Assessee, *, released_only: bool) -> dict[str, float]:

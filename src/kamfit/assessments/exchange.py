@@ -8,8 +8,10 @@ people, members, requirements, levels) are the services'. When the file has form
 problems the service still checks the rest, in a transaction that is always rolled
 back, so that one attempt lists every problem.
 
-Limits (RELIABILITY A29, A30): at most ``MAX_UPLOAD_BYTES`` (5 MB) per file, and
-``MAX_PEOPLE_ROWS``, ``MAX_RATING_ROWS`` or ``MAX_PSYCHOMETRIC_ROWS`` non-empty rows;
+Limits (RELIABILITY A29, A30): at most :func:`max_upload_bytes` (10 MB unless
+``KAMFIT_IMPORT_MAX_BYTES`` says otherwise) per file, whether read at once or by a
+background job, and :func:`max_import_rows` non-empty rows (50,000, or
+``KAMFIT_IMPORT_MAX_ROWS``; people files at most ``MAX_PEOPLE_ROWS`` too);
 the checks on workbooks (ZIP entries, inflated size, macros, XML entities, renamed
 binaries) are :mod:`kamfit.spreadsheets`'. A formula in a workbook cell is refused,
 never evaluated. Text that merely looks like a formula in a CSV is stored as text and
@@ -42,12 +44,13 @@ from kamfit.domain.errors import Problem, ValidationError
 from kamfit.orgs.access import list_people
 from kamfit.orgs.models import Organisation
 from kamfit.spreadsheets import (
-    MAX_UPLOAD_BYTES,
     Cell,
     HeaderMap,
     choice_lookup,
     data_rows,
     map_header,
+    max_import_rows,
+    max_upload_bytes,
     normalise,
     read_rows,
     refuse,
@@ -57,15 +60,13 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 __all__ = [
-    "MAX_JOB_UPLOAD_BYTES",
     "MAX_PEOPLE_ROWS",
-    "MAX_PSYCHOMETRIC_ROWS",
-    "MAX_RATING_ROWS",
-    "MAX_UPLOAD_BYTES",
     "PEOPLE_COLUMNS",
     "PSYCHOMETRIC_COLUMNS",
     "RATING_COLUMNS",
     "TEMPLATES",
+    "max_import_rows",
+    "max_upload_bytes",
     "people_table",
     "read_people",
     "read_psychometrics",
@@ -73,12 +74,7 @@ __all__ = [
     "results_table",
 ]
 
-# A file imported by a background job (see kamfit.jobs) may be larger than one a page
-# or the API reads at once: the upload is stored, and read by the worker.
-MAX_JOB_UPLOAD_BYTES = 50 * 1024 * 1024
-MAX_PEOPLE_ROWS = 20_000
-MAX_RATING_ROWS = 200_000
-MAX_PSYCHOMETRIC_ROWS = 50_000
+MAX_PEOPLE_ROWS = 20_000  # people files: at most this, and at most max_import_rows()
 
 PEOPLE_COLUMNS = [
     "reference",
@@ -176,9 +172,9 @@ def _table(
     filename: str,
     columns: Sequence[str],
     required: Sequence[str],
-    limit: int,
+    limit: int | None,
     *,
-    max_bytes: int,
+    max_bytes: int | None,
 ) -> tuple[HeaderMap, Iterator[tuple[int, list[Cell]]]]:
     """The header of an upload, checked, and its numbered non-empty data rows."""
     rows = read_rows(data, filename, max_bytes=max_bytes)
@@ -313,7 +309,7 @@ def read_people(
     filename: str,
     *,
     progress: services.Progress | None = None,
-    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
     before_commit: Callable[[tuple[int, int]], object] | None = None,
 ) -> tuple[int, int]:
     """Create or update people from a CSV or XLSX file; return (created, updated).
@@ -326,7 +322,12 @@ def read_people(
     :func:`read_ratings`.
     """
     header, rows = _table(
-        data, filename, PEOPLE_COLUMNS, ["reference", "name"], MAX_PEOPLE_ROWS, max_bytes=max_bytes
+        data,
+        filename,
+        PEOPLE_COLUMNS,
+        ["reference", "name"],
+        min(MAX_PEOPLE_ROWS, max_import_rows()),
+        max_bytes=max_bytes,
     )
     read = [_Row(n, cells, header) for n, cells in rows]
     existing: dict[str, Person] = {}
@@ -403,7 +404,7 @@ def read_ratings(
     filename: str,
     *,
     progress: services.Progress | None = None,
-    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
     before_commit: Callable[[int], object] | None = None,
 ) -> int:
     """Store ratings collected outside kamfit as submitted forms; return forms written.
@@ -413,13 +414,11 @@ def read_ratings(
     :func:`kamfit.assessments.services.import_ratings` for how rows become forms.
 
     ``progress`` is told (rows written, rows in all) as the rows are written;
-    ``max_bytes`` is the largest file taken (a background job takes larger files than
-    a page does); ``before_commit`` is called with the result inside the import's
+    ``max_bytes`` is the largest file taken (:func:`max_upload_bytes` by default);
+    ``before_commit`` is called with the result inside the import's
     transaction, and anything it raises undoes the import.
     """
-    header, rows = _table(
-        data, filename, RATING_COLUMNS, RATING_COLUMNS, MAX_RATING_ROWS, max_bytes=max_bytes
-    )
+    header, rows = _table(data, filename, RATING_COLUMNS, RATING_COLUMNS, None, max_bytes=max_bytes)
     inputs: list[services.ImportedRating] = []
     where: list[str] = []
     problems: list[Problem] = []
@@ -488,7 +487,7 @@ def read_psychometrics(
     filename: str,
     *,
     progress: services.Progress | None = None,
-    max_bytes: int = MAX_UPLOAD_BYTES,
+    max_bytes: int | None = None,
     before_commit: Callable[[int], object] | None = None,
 ) -> int:
     """Store psychometric results from a CSV or XLSX file; return how many were stored.
@@ -498,9 +497,7 @@ def read_psychometrics(
     stanine, percentile or level), ``value`` and ``assessed_on`` (YYYY-MM-DD).
     """
     required = [c for c in PSYCHOMETRIC_COLUMNS if c not in {"instrument", "provider_scale"}]
-    header, rows = _table(
-        data, filename, PSYCHOMETRIC_COLUMNS, required, MAX_PSYCHOMETRIC_ROWS, max_bytes=max_bytes
-    )
+    header, rows = _table(data, filename, PSYCHOMETRIC_COLUMNS, required, None, max_bytes=max_bytes)
     inputs: list[services.PsychometricInput] = []
     where: list[str] = []
     problems: list[Problem] = []

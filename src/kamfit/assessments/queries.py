@@ -14,7 +14,7 @@ import io
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -37,7 +37,7 @@ from kamfit.assessments.models import (
     Source,
 )
 from kamfit.audits.queries import ElementReadiness, get_element_readiness
-from kamfit.domain import development, scoring
+from kamfit.domain import anonymity, development, scoring
 from kamfit.domain.framework import ProficiencyLevel
 from kamfit.frameworks.models import Citation
 from kamfit.frameworks.queries import get_scale
@@ -57,6 +57,7 @@ __all__ = [
     "latest_forms",
     "load_cycle",
     "person_lines",
+    "rater_view",
 ]
 
 SOURCE_CODE = {
@@ -84,6 +85,8 @@ ASSESSEE_FIELDS = (
 WEAK_READINESS = 50.0
 
 Floats = npt.NDArray[np.float64]
+# The label of peers and others pooled because one of the groups has fewer than 3 raters.
+MERGED_LABEL = "Peers and others"
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,9 @@ class CycleData:
     psychometric: npt.NDArray[np.bool_]  # (N, C) the value came from a psychometric test
     scores: scoring.Scores
     readiness: dict[str, ElementReadiness]
+    # (2, N, C) where the peer and other groups went (anonymity.SHOWN/MERGED/HIDDEN) in
+    # ``ratings``; None: raw ratings, not yet through :func:`rater_view`.
+    placement: npt.NDArray[np.int8] | None = None
 
     @cached_property
     def index(self) -> dict[int, int]:
@@ -395,9 +401,11 @@ def load_cycle(
         arrays = _cached_arrays(cycle, assessees, columns, scale)
     else:
         arrays = _read_arrays(cycle, assessees, columns, scale, people=people, as_of=as_of)
+    # Only rater groups of 3 or more count, for everyone: see :func:`_anonymise`.
+    ratings, sources, placement = _anonymise(arrays.ratings, arrays.sources.astype(np.int8))
     scores = scoring.score(
-        arrays.ratings,
-        arrays.sources,
+        ratings,
+        sources,
         np.array([col.required for col in columns], dtype=np.float64),
         np.array([col.weight for col in columns], dtype=np.float64),
         rules,
@@ -408,14 +416,64 @@ def load_cycle(
         assessees=assessees,
         scale=scale,
         rules=rules,
-        ratings=arrays.ratings,
-        sources=arrays.sources,
+        ratings=ratings,
+        sources=sources,
         invited=arrays.invited,
         submitted=arrays.submitted,
         psychometric=arrays.psychometric,
         scores=scores,
         readiness=get_element_readiness(cycle.organisation),
+        placement=placement,
     )
+
+
+def _anonymise(
+    x: Floats, codes: npt.NDArray[np.int8]
+) -> tuple[Floats, npt.NDArray[np.int8], npt.NDArray[np.int8]]:
+    """Rearrange ratings so that only rater groups of 3 or more count: ratings, sources, placement.
+
+    Per person and requirement, :func:`kamfit.domain.anonymity.rater_groups` places the
+    peer and "other" groups (k = 3, whatever the cycle's ``min_peers``): shown alone,
+    pooled as "others", or hidden. Pooled peers' ratings move to extra "other" slots,
+    hidden ratings are dropped; the line manager (attributed), self and psychometric
+    results do not move.
+    """
+    anonymous = (scoring.PEER, scoring.OTHER)
+    rated = ~np.isnan(x)
+    counts = np.stack([(rated & (codes == g)[:, :, np.newaxis]).sum(axis=0) for g in anonymous])
+    placement = anonymity.rater_groups(counts, anonymity.RATER_GROUP_K)
+    peer_slot = (codes == scoring.PEER)[:, :, np.newaxis]
+    other_slot = (codes == scoring.OTHER)[:, :, np.newaxis]
+    peer_at, other_at = placement[0][np.newaxis], placement[1][np.newaxis]
+    keep = ~(peer_slot | other_slot) | (peer_slot & (peer_at == anonymity.SHOWN))
+    keep |= other_slot & (other_at != anonymity.HIDDEN)
+    moved = peer_slot & (peer_at == anonymity.MERGED) & rated
+    extra = np.flatnonzero(moved.any(axis=(1, 2)))  # only slots with pooled peer ratings
+    ratings = np.concatenate([np.where(keep, x, np.nan), np.where(moved, x, np.nan)[extra]])
+    pooled = np.where(codes[extra] == scoring.PEER, scoring.OTHER, scoring.EMPTY)
+    sources = np.concatenate([codes, pooled.astype(np.int8)])
+    return ratings, sources, placement
+
+
+def rater_view(data: CycleData) -> CycleData:
+    """The cycle with only rater groups of 3 or more counting (as :func:`load_cycle` reads it).
+
+    The combined level, the gaps, the fit and the band are computed from the shown groups
+    only, so nothing shown can be subtracted from another figure to give a hidden group
+    away, and HR, the person and their manager read the same level. Data that is
+    already so (``placement`` set) is returned as it is.
+    """
+    if data.placement is not None:
+        return data
+    ratings, sources, placement = _anonymise(data.ratings, data.sources.astype(np.int8))
+    scores = scoring.score(
+        ratings,
+        sources,
+        np.array([col.required for col in data.columns], dtype=np.float64),
+        np.array([col.weight for col in data.columns], dtype=np.float64),
+        data.rules,
+    )
+    return replace(data, ratings=ratings, sources=sources, scores=scores, placement=placement)
 
 
 def _latest_psychometrics(
@@ -488,12 +546,16 @@ def _value(x: float) -> float | None:
 def person_lines(data: CycleData, row: int, *, private: bool = False) -> tuple[PersonLine, ...]:
     """The per-requirement lines of the person in ``row`` of ``data``.
 
-    ``private`` (the person and their manager reading): an "other" source rated by fewer
-    people than the minimum for peers shows no mean of its own, as peers do not — it
-    still counts in the level.
+    ``private`` (the person and their manager reading): the data must come from
+    :func:`rater_view` (it is made so if not): peers and others are shown only as groups
+    of at least 3, a pooled group is labelled "Peers and others", and a hidden group is
+    not listed at all.
     """
+    if private and data.placement is None:
+        data = rater_view(data)
     s = data.scores
     names = dict(Source.choices) | {"psychometric": "Psychometric test"}
+    k = anonymity.RATER_GROUP_K
     lines = []
     for j, column in enumerate(data.columns):
         cells = []
@@ -505,9 +567,13 @@ def person_lines(data: CycleData, row: int, *, private: bool = False) -> tuple[P
             counted = mean is not None and (code != scoring.SELF or data.rules.include_self)
             if data.rules.source_weights.get(source, 1.0) == 0:
                 counted = False
-            if private and code == scoring.OTHER and count < data.rules.min_peers:
-                mean = None
-            cells.append(SourceCell(source, names[source], mean, count, counted))
+            label = names[source]
+            if private and code in {scoring.PEER, scoring.OTHER} and count < k:
+                continue  # never shown: rater_view pools or drops such a group
+            pooled = data.placement is not None and data.placement[0, row, j] == anonymity.MERGED
+            if code == scoring.OTHER and pooled:
+                label = MERGED_LABEL
+            cells.append(SourceCell(source, label, mean, count, counted))
         lines.append(
             PersonLine(
                 column=column,
@@ -538,14 +604,20 @@ class Evidence:
 
 
 def evidence_for(
-    assessee: Assessee, *, named: bool, as_of: dt.datetime | None = None
+    assessee: Assessee,
+    *,
+    named: bool,
+    as_of: dt.datetime | None = None,
+    view: CycleData | None = None,
 ) -> dict[int, list[Evidence]]:
     """Evidence of the latest submitted forms about one person, by competency id.
 
     ``named`` shows self and manager raters by name (peers and others never are).
-    Without ``named``, peers' evidence for a requirement rated by fewer peers than the
-    cycle's ``min_peers`` is left out, as the scores leave out their mean: one peer's
-    rating must not be readable from the result. ``as_of`` as in :func:`load_cycle`.
+    Without ``named``, a peer's or other's evidence is shown only under a group the
+    person may see: ``view`` (from :func:`rater_view`) says per requirement which groups
+    are shown, pooled ("Peers and others") or hidden; without it, a group rated by
+    fewer than 3 (or the cycle's ``min_peers``, if higher) is left out. One rater's
+    words must not be readable as theirs. ``as_of`` as in :func:`load_cycle`.
     """
     labels = dict(Source.choices)
     cycle = assessee.cycle
@@ -567,11 +639,19 @@ def evidence_for(
             "evidence",
         )
     )
-    peers = Counter(r[0] for r in rows if r[1] == Source.PEER and r[3] is not None)
+    least = max(min_peers, anonymity.RATER_GROUP_K)
+    rated = Counter((r[0], r[1]) for r in rows if r[3] is not None)
     found: dict[int, list[Evidence]] = defaultdict(list)
     for competency_id, source, username, level, text in rows:
-        if not named and source == Source.PEER and peers[competency_id] < min_peers:
-            continue
+        label = labels[source]
+        if not named and source in {Source.PEER, Source.OTHER}:
+            place = _placement(view, assessee.person_id, competency_id, source)
+            if place is None and rated[competency_id, source] < least:
+                continue
+            if place == anonymity.HIDDEN:
+                continue
+            if place == anonymity.MERGED:
+                label = MERGED_LABEL
         show = named and source in {Source.SELF, Source.MANAGER}
         # A peer's or other's level beside their words could give their rating away.
         anonymous = not named and source in {Source.PEER, Source.OTHER}
@@ -579,13 +659,26 @@ def evidence_for(
             Evidence(
                 competency_id,
                 source,
-                labels[source],
+                label,
                 username if show else "",
                 None if anonymous else level,
                 text,
             )
         )
     return found
+
+
+def _placement(
+    view: CycleData | None, person_id: int, competency_id: int, source: str
+) -> int | None:
+    """Where :func:`rater_view` put a group of one person and requirement; None: unknown."""
+    if view is None or view.placement is None or person_id not in view.index:
+        return None
+    columns = [j for j, c in enumerate(view.columns) if c.competency_id == competency_id]
+    if not columns:
+        return int(anonymity.HIDDEN)  # not a requirement of the profile: nothing to show
+    group = 0 if source == Source.PEER else 1
+    return int(view.placement[group, view.index[person_id], columns[0]])
 
 
 # --- bench strength -----------------------------------------------------------------

@@ -38,6 +38,7 @@ from kamfit.assessments.models import (
     RatingForm,
     Source,
 )
+from kamfit.auditlog.services import record as audit
 from kamfit.domain import development, scoring
 from kamfit.domain.errors import NotPermitted, Problem, StaleVersion, ValidationError
 from kamfit.frameworks.models import Competency
@@ -318,12 +319,24 @@ def upsert_people(
         problems.append(Problem(_where("", "manager"), f"managers form a loop through {loop!r}"))
     if problems:
         raise ValidationError(problems)
+    created = sum(1 for r in rows if r.reference not in ctx.existing)
+    deactivated = sum(
+        1
+        for r in rows
+        if not r.active and r.reference in ctx.existing and ctx.existing[r.reference].active
+    )
     with transaction.atomic():
         people = _write_people(org, rows, ctx, progress)
         _set_accounts(
             org.pk, [(people[r.reference].pk, r.accounts) for r in rows if r.accounts is not None]
         )
-    created = sum(1 for r in rows if r.reference not in ctx.existing)
+        audit(
+            "people.saved",
+            actor=actor,
+            organisation=org,
+            target=people[rows[0].reference] if len(rows) == 1 else None,
+            data={"created": created, "updated": len(rows) - created, "deactivated": deactivated},
+        )
     return created, len(rows) - created
 
 
@@ -339,6 +352,15 @@ _PERSON_FIELDS = (
     "user_id",
     "active",
 )
+
+
+def _inactive_since(
+    since: dt.datetime | None, active: bool, now: dt.datetime
+) -> dt.datetime | None:
+    """Keep the day a person became inactive: retention counts from it (kamfit.privacy)."""
+    if active:
+        return None
+    return since or now
 
 
 def _write_people(
@@ -371,6 +393,7 @@ def _write_people(
             changed[person.pk] = person
         for name, value in zip(_PERSON_FIELDS, values, strict=True):
             setattr(person, name, value)
+        person.inactive_since = _inactive_since(person.inactive_since, row.active, now)
         people[row.reference] = person
     everyone = {**ctx.existing, **people}
     manager_of = {row.reference: row.manager for row in rows}
@@ -391,12 +414,16 @@ def _write_people(
             if person.manager_id != manager_id:
                 person.manager_id = manager_id
                 changed[person.pk] = person
-    columns = [*_PERSON_FIELDS, "manager_id", "updated_at"]
+    columns = [*_PERSON_FIELDS, "manager_id", "inactive_since", "updated_at"]
     stamp = connection.ops.adapt_datetimefield_value(now)
+    since = connection.ops.adapt_datetimefield_value
     _update(
         Person,
         columns,
-        [(*(getattr(p, c) for c in columns[:-1]), stamp, p.pk) for p in changed.values()],
+        [
+            (*(getattr(p, c) for c in columns[:-2]), since(p.inactive_since), stamp, p.pk)
+            for p in changed.values()
+        ],
     )
     if progress is not None:
         progress(len(rows), len(rows))
@@ -480,15 +507,18 @@ def create_cycle(
         raise _invalid("profile_version", "no such role profile version")
     if profile_version.status != ProfileStatus.PUBLISHED:
         raise _invalid("profile_version", "assess against a published version: drafts still change")
-    return Cycle.objects.create(
-        organisation=org,
-        title=_clean_title(title),
-        profile_version=profile_version,
-        rules=_check_rules(rules),
-        due_on=due_on,
-        note=note.strip()[:2000],
-        created_by=actor,
-    )
+    with transaction.atomic():
+        cycle = Cycle.objects.create(
+            organisation=org,
+            title=_clean_title(title),
+            profile_version=profile_version,
+            rules=_check_rules(rules),
+            due_on=due_on,
+            note=note.strip()[:2000],
+            created_by=actor,
+        )
+        audit("cycle.created", actor=actor, organisation=org, target=cycle)
+    return cycle
 
 
 def update_cycle(
@@ -618,7 +648,9 @@ def open_cycle(cycle: Cycle) -> Cycle:
         raise _invalid("people", "add the people to assess first")
     cycle.status = CycleStatus.OPEN
     cycle.opened_at = timezone.now()
-    cycle.save(update_fields=["status", "opened_at"])
+    with transaction.atomic():
+        cycle.save(update_fields=["status", "opened_at"])
+        audit("cycle.opened", organisation_id=cycle.organisation_id, target=cycle)
     return cycle
 
 
@@ -628,7 +660,9 @@ def close_cycle(cycle: Cycle) -> Cycle:
         raise NotPermitted("Only an open cycle can be closed.")
     cycle.status = CycleStatus.CLOSED
     cycle.closed_at = timezone.now()
-    cycle.save(update_fields=["status", "closed_at"])
+    with transaction.atomic():
+        cycle.save(update_fields=["status", "closed_at"])
+        audit("cycle.closed", organisation_id=cycle.organisation_id, target=cycle)
     return cycle
 
 
@@ -637,9 +671,19 @@ def release_results(cycle: Cycle, actor: User | None, assessees: Sequence[Assess
     if cycle.status == CycleStatus.DRAFT:
         raise NotPermitted("Nothing to release before the cycle opens.")
     ids = [a.pk for a in assessees if a.cycle_id == cycle.pk]
-    return Assessee.objects.filter(cycle=cycle, pk__in=ids, released_at__isnull=True).update(
-        released_at=timezone.now(), released_by=actor
-    )
+    with transaction.atomic():
+        released = Assessee.objects.filter(
+            cycle=cycle, pk__in=ids, released_at__isnull=True
+        ).update(released_at=timezone.now(), released_by=actor)
+        if released:
+            audit(
+                "results.released",
+                actor=actor,
+                organisation_id=cycle.organisation_id,
+                target=cycle,
+                data={"released": released},
+            )
+    return released
 
 
 # --- rating forms -------------------------------------------------------------------
@@ -696,6 +740,13 @@ def amend_form(rater: Rater, actor: User | None, *, reason: str) -> RatingForm:
         Rating.objects.bulk_create(
             Rating(form=form, competency_id=r.competency_id, level=r.level, evidence=r.evidence)
             for r in latest.ratings.all()
+        )
+        audit(  # the reason is free text: it stays on the form, never in the log
+            "form.amended",
+            actor=actor,
+            organisation_id=rater.assessee.cycle.organisation_id,
+            target=form,
+            data={"rater_id": rater.pk, "number": form.number, "amends_id": latest.pk},
         )
     return form
 
@@ -771,6 +822,14 @@ def save_form(
             form.submitted_by = actor
             fields += ["status", "submitted_at", "submitted_by"]
         form.save(update_fields=fields)
+        if submit:
+            audit(
+                "form.submitted",
+                actor=actor,
+                organisation_id=cycle.organisation_id,
+                target=form,
+                data={"rater_id": form.rater_id, "number": form.number},
+            )
     return form
 
 
@@ -934,6 +993,13 @@ def import_ratings(
             requirements=ctx.requirements,
             reason=reason,
             progress=progress,
+        )
+        audit(
+            "ratings.imported",
+            actor=actor,
+            organisation_id=cycle.organisation_id,
+            target=cycle,
+            data={"forms": len(grouped), "rows": len(rows)},
         )
     return len(grouped)
 
@@ -1161,6 +1227,12 @@ def save_psychometrics(
             PsychometricResult.objects.bulk_create(results[start : start + _BATCH])
             if progress is not None:
                 progress(min(start + _BATCH, len(results)), len(results))
+        audit(
+            "psychometrics.imported",
+            actor=actor,
+            organisation=org,
+            data={"results": len(results), "people": len({r.person_id for r in results})},
+        )
     return len(results)
 
 

@@ -7,11 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.html import escape
+from django.utils.http import content_disposition_header
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,8 +27,9 @@ from kamfit.assessments.models import (
     PsychometricResult,
     QuickCheck,
 )
+from kamfit.auditlog.services import record as audit
 from kamfit.domain import development
-from kamfit.domain.errors import NotPermitted, ValidationError
+from kamfit.domain.errors import NotPermitted, StaleVersion, ValidationError
 from kamfit.jobs import services as jobs
 from kamfit.jobs.models import JobKind
 from kamfit.orgs.access import (
@@ -40,6 +43,8 @@ from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import MANAGE_PEOPLE, RELEASE_RESULTS, may
 from kamfit.profiles.models import Profile
 from kamfit.spreadsheets import to_csv
+from kamfit.uploads import read_upload, rejections
+from kamfit.versions import check_version, record_tag
 from kamfit.web.pages import org_url, require, show_problems
 
 PAGE_SIZE = 100
@@ -141,7 +146,9 @@ def people_template(request: HttpRequest, m: Membership, name: str) -> HttpRespo
     if name not in exchange.TEMPLATES:
         return redirect(org_url("assessments:people", m))
     response = HttpResponse(to_csv(exchange.TEMPLATES[name], []), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="kamfit-{name}-template.csv"'
+    response["Content-Disposition"] = (
+        content_disposition_header(True, f"kamfit-{name}-template.csv") or "attachment"
+    )
     return response
 
 
@@ -157,7 +164,15 @@ def people_export(request: HttpRequest, m: Membership) -> HttpResponse:
     )
     header, rows = exchange.people_table(people)
     response = HttpResponse(to_csv(header, rows), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{m.organisation.slug}-people.csv"'
+    response["Content-Disposition"] = (
+        content_disposition_header(True, f"{m.organisation.slug}-people.csv") or "attachment"
+    )
+    audit(
+        "export.downloaded",
+        request=request,
+        organisation=m.organisation,
+        data={"what": "people", "format": "csv", "rows": len(people)},
+    )
     return response
 
 
@@ -170,30 +185,34 @@ def people_import(request: HttpRequest, m: Membership) -> HttpResponse:
     if upload is None:
         messages.error(request, "file: choose a CSV or XLSX file to import")
         return redirect(org_url("assessments:people", m))
+    kind = "psychometrics" if what == "psychometrics" else "people"
     try:
-        if jobs.runs_later(upload):  # a large file is imported by a worker; its page shows how
-            kind = (
-                JobKind.IMPORT_PSYCHOMETRICS if what == "psychometrics" else JobKind.IMPORT_PEOPLE
-            )
-            job = jobs.start_import(
-                organisation=m.organisation,
-                actor=request.user,  # type: ignore[arg-type]
-                kind=kind,
-                upload=upload,
-            )
-            return redirect(org_url("jobs:job", m, job.pk))
-        data = upload.read(exchange.MAX_UPLOAD_BYTES + 1)
-        if what == "psychometrics":
-            n = exchange.read_psychometrics(m.organisation, request.user, data, upload.name or "")  # type: ignore[arg-type]
-            messages.success(request, f"Imported {n} psychometric results.")
-        else:
-            created, updated = exchange.read_people(
-                m.organisation,
-                request.user,  # type: ignore[arg-type]
-                data,
-                upload.name or "",
-            )
-            messages.success(request, f"Imported people: {created} new, {updated} updated.")
+        with rejections(kind, request=request, organisation=m.organisation):
+            data = read_upload(upload)  # TooLarge: refused before any job or import starts
+            if jobs.runs_later(upload):  # a large file is imported by a worker; its page shows how
+                job = jobs.start_import(
+                    organisation=m.organisation,
+                    actor=request.user,  # type: ignore[arg-type]
+                    kind=JobKind(f"import_{kind}"),
+                    upload=upload,
+                )
+                return redirect(org_url("jobs:job", m, job.pk))
+            if kind == "psychometrics":
+                n = exchange.read_psychometrics(
+                    m.organisation,
+                    request.user,  # type: ignore[arg-type]
+                    data,
+                    upload.name or "",
+                )
+                messages.success(request, f"Imported {n} psychometric results.")
+            else:
+                created, updated = exchange.read_people(
+                    m.organisation,
+                    request.user,  # type: ignore[arg-type]
+                    data,
+                    upload.name or "",
+                )
+                messages.success(request, f"Imported people: {created} new, {updated} updated.")
     except (ValidationError, NotPermitted) as exc:
         messages.error(request, f"Nothing was imported from {upload.name}.")
         show_problems(request, exc)
@@ -224,10 +243,18 @@ def person_edit(request: HttpRequest, m: Membership, pk: int | None = None) -> H
     person = access_person(m, pk, action="manage") if pk is not None else None
     if pk is None:
         require(m, MANAGE_PEOPLE, "add people")
+    stale = False
     if request.method == "POST":
         data = _person_form_input(request.POST, person)
         try:
-            services.upsert_people(m.organisation, request.user, [data])  # type: ignore[arg-type]
+            with transaction.atomic():
+                if person is not None:  # refuse a save over someone else's change (A25)
+                    posted = request.POST.get("version")
+                    check_version(posted, _person_version(m, person.pk, lock=True))
+                services.upsert_people(m.organisation, request.user, [data])  # type: ignore[arg-type]
+        except StaleVersion as exc:
+            messages.error(request, str(exc))
+            stale = True
         except ValidationError as exc:
             show_problems(request, exc)
         else:
@@ -241,7 +268,8 @@ def person_edit(request: HttpRequest, m: Membership, pk: int | None = None) -> H
         }
     else:
         values = {"kind": PersonKind.KAM, "background": Background.UNKNOWN, "active": True}
-    return page(
+    version = _person_version(m, person.pk) if person is not None else ""
+    response = page(
         request,
         m,
         "assessments/person_edit.html",
@@ -257,8 +285,20 @@ def person_edit(request: HttpRequest, m: Membership, pk: int | None = None) -> H
             "members": list(
                 m.organisation.memberships.select_related("user").order_by("user__username")
             ),
+            "version": version,
         },
     )
+    if stale:
+        response.status_code = 409
+    return response
+
+
+def _person_version(m: Membership, pk: int, *, lock: bool = False) -> str:
+    """The tag of a person's editable fields; ``lock``: under a row lock (in a transaction)."""
+    people = list_people(m.organisation)
+    if lock:
+        people = people.select_for_update(of=("self",))
+    return record_tag(services.current_input(people.get(pk=pk)))
 
 
 @require_GET
@@ -284,9 +324,7 @@ def person_detail(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
             "accounts": list(KeyAccount.objects.filter(person=person)),
             "reports": list(list_visible_people(m).filter(manager=person)),
             "assessments": list(assessments),
-            "psychometrics": list(PsychometricResult.objects.filter(person=person))
-            if manage
-            else [],
+            "psychometrics": _read_psychometrics(request, m, person) if manage else [],
             "checks": checks,
             "latest_check": _check_lines(checks[0], quick) if checks else None,
             "quick": quick,
@@ -298,6 +336,22 @@ def person_detail(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
             "is_self": person.user_id == m.user_id,
         },
     )
+
+
+def _read_psychometrics(
+    request: HttpRequest, m: Membership, person: Person
+) -> list[PsychometricResult]:
+    """The person's psychometric results; a page that shows them leaves a read record."""
+    results = list(PsychometricResult.objects.filter(person=person))
+    if results:
+        audit(
+            "psychometrics.read",
+            request=request,
+            organisation=m.organisation,
+            target=person,
+            data={"results": len(results)},
+        )
+    return results
 
 
 def _check_lines(check: QuickCheck, quick: development.QuickCheck) -> list[tuple[str, object]]:

@@ -16,6 +16,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from kamfit.auditlog.cli import audit_log, audit_verify
 from kamfit.terminal import err, fail, out, setup_django
 
 if TYPE_CHECKING:
@@ -23,7 +24,10 @@ if TYPE_CHECKING:
     from kamfit.audits.queries import AuditResults
 
 audit_app = typer.Typer(
-    help="Organisation readiness audits: list, results, export and import.",
+    help=(
+        "Organisation readiness audits: list, results, export and import; "
+        "and the audit trail: verify, log."
+    ),
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -211,6 +215,15 @@ def audit_export(
             if fmt is Format.csv
             else exchange.to_xlsx(header, rows, sheet=sheet)
         )
+        from kamfit.auditlog.services import record  # noqa: PLC0415
+
+        record(
+            "export.downloaded",
+            organisation_id=audit.organisation_id,
+            target=audit,
+            data={"what": f"audit_{what.value}", "format": fmt.value},
+            via="cli",
+        )
     if output is None:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -245,12 +258,13 @@ def audit_import(
     audit = _audit(org, audit_id)
     from kamfit.audits import exchange, services  # noqa: PLC0415
     from kamfit.domain.errors import NotPermitted, ValidationError  # noqa: PLC0415
+    from kamfit.uploads import read_path, rejections  # noqa: PLC0415
 
-    with file.open("rb") as handle:
-        data = handle.read(exchange.MAX_UPLOAD_BYTES + 1)  # enough to tell it is too large
     try:
-        responses = exchange.read_paper_answers(audit, data, file.name)
-        count = services.import_paper_answers(audit=audit, responses=responses)
+        with rejections("audit_answers", organisation=audit.organisation):
+            data = read_path(file)  # TooLarge past the import size limit
+            responses = exchange.read_paper_answers(audit, data, file.name)
+            count = services.import_paper_answers(audit=audit, responses=responses)
     except ValidationError as exc:
         err.print(f"{file}: {len(exc.problems)} problem(s); nothing was imported", markup=False)
         for problem in exc.problems:
@@ -259,3 +273,8 @@ def audit_import(
     except NotPermitted as exc:
         raise fail(f"audit {audit_id}: {exc}", 1) from exc
     out.print(f"imported {count} paper response(s) into audit {audit.pk}", markup=False)
+
+
+# The audit trail (who did what) shares the ``kamfit audit`` group with readiness audits.
+audit_app.command("verify")(audit_verify)
+audit_app.command("log")(audit_log)

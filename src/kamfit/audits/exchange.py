@@ -1,10 +1,11 @@
 """Exports of audit results and anonymised answers, and imports of answers collected on paper.
 
-Limits (RELIABILITY A29, A30): an upload is at most ``MAX_UPLOAD_BYTES`` (5 MB) and
-``MAX_ROWS`` (5,000) answer rows. An XLSX file must be a ZIP holding
-``[Content_Types].xml``, with at most ``MAX_XLSX_ENTRIES`` entries inflating to at most
-``MAX_XLSX_UNCOMPRESSED`` (50 MB) in all; macro-enabled workbooks are refused. Uploads
-are read from memory and never written to disk.
+Limits (RELIABILITY A29, A30): an upload is at most :func:`max_upload_bytes` (10 MB, or
+``KAMFIT_IMPORT_MAX_BYTES``) and ``MAX_ROWS`` (5,000) answer rows. An XLSX file must be a
+ZIP holding ``[Content_Types].xml``, with at most ``MAX_XLSX_ENTRIES`` entries inflating
+to at most ``MAX_XLSX_UNCOMPRESSED`` (100 MB) in all; zip bombs, macro-enabled workbooks
+and renamed binaries are refused (see :mod:`kamfit.spreadsheets`). Uploads are read from
+memory and never written to disk.
 
 Exports (RELIABILITY A28): every text cell starting with ``=``, ``+``, ``-``, ``@``, a tab,
 a carriage return or NUL is written with a leading ``'`` so that no spreadsheet runs it as
@@ -41,7 +42,6 @@ from kamfit.audits.queries import AuditResults, get_audit_results
 from kamfit.domain.errors import Problem, ValidationError
 from kamfit.domain.readiness import OTHER_DEPARTMENTS
 from kamfit.spreadsheets import (
-    MAX_UPLOAD_BYTES,
     MAX_XLSX_ENTRIES,
     MAX_XLSX_UNCOMPRESSED,
     Cell,
@@ -49,6 +49,8 @@ from kamfit.spreadsheets import (
     choice_lookup,
     data_rows,
     map_header,
+    max_import_rows,
+    max_upload_bytes,
     neutralise,
     normalise,
     read_rows,
@@ -60,10 +62,10 @@ from kamfit.spreadsheets import (
 
 __all__ = [
     "MAX_ROWS",
-    "MAX_UPLOAD_BYTES",
     "MAX_XLSX_ENTRIES",
     "MAX_XLSX_UNCOMPRESSED",
     "answers_table",
+    "max_upload_bytes",
     "neutralise",
     "paper_template",
     "read_paper_answers",
@@ -118,6 +120,8 @@ def results_table(results: AuditResults) -> tuple[Header, Rows]:
         section = "Litmus test" if x.item.kind == ItemKind.LITMUS else x.item.element_title
         poor, fair, good = x.stats.counts
         cells = by_department.get(x.item.pk, (None,) * len(groups))
+        # A department cell is None only when it rests on fewer than k answers: say so.
+        hidden = f"fewer than {results.k} answers"
         rows.append(
             [
                 section,
@@ -131,7 +135,7 @@ def results_table(results: AuditResults) -> tuple[Header, Rows]:
                 good,
                 _rounded(x.stats.spread),
                 _rounded(x.change),
-                *(_rounded(v) for v in cells),
+                *(hidden if v is None else _rounded(v) for v in cells),
             ]
         )
     if results.withheld:  # fewer than k submitted: no score at all, as on the results page
@@ -361,7 +365,7 @@ def read_paper_answers(audit: Audit, data: bytes, filename: str) -> list[service
     problems = list(header.problems)
     readable = not problems  # with a broken header, rows cannot be read column by column
     count = 0
-    for n, cells in data_rows(rows, limit=MAX_ROWS, noun="answer rows"):
+    for n, cells in data_rows(rows, limit=min(MAX_ROWS, max_import_rows()), noun="answer rows"):
         count += 1
         if readable:
             response, found = _check_row(n, cells, header, keys)

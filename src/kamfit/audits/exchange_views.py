@@ -7,6 +7,7 @@ file that turns out larger is dropped while it streams in.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from io import BytesIO
 from typing import Any
 
@@ -20,6 +21,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
+from kamfit.auditlog.services import record
 from kamfit.audits import exchange, services
 from kamfit.audits.models import Audit
 from kamfit.audits.queries import get_audit_results
@@ -27,6 +29,8 @@ from kamfit.domain.errors import NotPermitted, ValidationError
 from kamfit.orgs.access import access_audit
 from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
+from kamfit.spreadsheets import TooLarge, too_large
+from kamfit.uploads import read_upload, rejections
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -34,8 +38,10 @@ CONTENT_TYPES = {
 }
 EXPORTS = {"results": ("csv", "xlsx"), "answers": ("csv", "xlsx"), "template": ("xlsx",)}
 FORM_OVERHEAD = 64 * 1024  # multipart boundaries, headers and the CSRF field
-_MB = exchange.MAX_UPLOAD_BYTES // (1024 * 1024)
-_TOO_LARGE = f"file: larger than {_MB} MB; split it into smaller files"
+
+
+def _too_large() -> str:
+    return str(too_large().problems[0])
 
 
 def _export_bytes(audit: Audit, what: str, fmt: str) -> bytes:
@@ -59,6 +65,14 @@ def export(request: HttpRequest, m: Membership, pk: int, what: str, fmt: str) ->
         raise Http404("No such export")
     audit = access_audit(m, pk, action="manage")
     response = HttpResponse(_export_bytes(audit, what, fmt), content_type=CONTENT_TYPES[fmt])
+    if what != "template":  # the blank answer sheet holds nobody's data
+        record(
+            "export.downloaded",
+            request=request,
+            organisation=m.organisation,
+            target=audit,
+            data={"what": f"audit_{what}", "format": fmt},
+        )
     filename = f"audit-{audit.pk}-{what}.{fmt}"  # chosen by the server, never by a user
     response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     response["Cache-Control"] = "no-store"
@@ -73,9 +87,9 @@ class MemoryOnlyUploadHandler(FileUploadHandler):
     tells the whole length, so the view can refuse it.
     """
 
-    def __init__(self, request: HttpRequest, limit: int = exchange.MAX_UPLOAD_BYTES) -> None:
+    def __init__(self, request: HttpRequest, limit: int | None = None) -> None:
         super().__init__(request)
-        self.limit = limit
+        self.limit = exchange.max_upload_bytes() if limit is None else limit
         self.kept = bytearray()
         self.seen = 0
         self.wanted = False
@@ -132,8 +146,10 @@ def _refused(
 def import_answers(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     """Import answers collected on paper (CSV or XLSX), all or nothing."""
     audit = access_audit(m, pk, action="manage")  # 404 / 403 before the body is read
-    if _content_length(request) > exchange.MAX_UPLOAD_BYTES + FORM_OVERHEAD:
-        return _refused(request, m, audit, [_TOO_LARGE], 413)  # refused unread
+    if _content_length(request) > exchange.max_upload_bytes() + FORM_OVERHEAD:
+        with suppress(ValidationError), rejections("audit_answers", organisation=m.organisation):
+            raise too_large()
+        return _refused(request, m, audit, [_too_large()], 413)  # refused unread
     request.upload_handlers = [MemoryOnlyUploadHandler(request)]
     return _import_checked(request, m, audit)
 
@@ -147,12 +163,13 @@ def _import_checked(request: HttpRequest, m: Membership, audit: Audit) -> HttpRe
     upload = request.FILES.get("file")
     if upload is None:
         return _refused(request, m, audit, ["file: choose a CSV or XLSX file to import"])
-    if upload.size is None or upload.size > exchange.MAX_UPLOAD_BYTES:
-        return _refused(request, m, audit, [_TOO_LARGE], 413)
-    data = upload.read(exchange.MAX_UPLOAD_BYTES + 1)
     try:
-        responses = exchange.read_paper_answers(audit, data, upload.name or "")
-        count = services.import_paper_answers(audit=audit, responses=responses)
+        with rejections("audit_answers", organisation=m.organisation):
+            data = read_upload(upload)
+            responses = exchange.read_paper_answers(audit, data, upload.name or "")
+            count = services.import_paper_answers(audit=audit, responses=responses)
+    except TooLarge:
+        return _refused(request, m, audit, [_too_large()], 413)
     except ValidationError as exc:
         return _refused(request, m, audit, [str(p) for p in exc.problems])
     except NotPermitted as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from kamfit.audits.models import (
     Respondent,
     RespondentStatus,
 )
-from kamfit.domain import readiness
+from kamfit.domain import anonymity, readiness
 from kamfit.orgs.models import Organisation
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "ScoreLine",
     "get_audit_results",
     "get_element_readiness",
+    "min_group_size",
     "ratings_matrix",
 ]
 
@@ -76,8 +77,11 @@ class AuditResults:
     weakest: tuple[ItemResult, ...]
     disagreements: tuple[tuple[ItemResult, readiness.Disagreement], ...]
     breakdown: readiness.Breakdown
+    # Department × item means; None: fewer than ``k`` answers behind it (or a difference
+    # with the overall answers would isolate fewer than k), shown as "fewer than k".
     breakdown_rows: tuple[tuple[ItemResult, tuple[float | None, ...]], ...]
     withheld: bool = False
+    k: int = readiness.DEFAULT_MIN_GROUP
 
     @property
     def items(self) -> tuple[ItemResult, ...]:
@@ -130,7 +134,8 @@ def get_audit_results(audit: Audit) -> AuditResults:
             respondent__audit=audit, respondent__status=RespondentStatus.SUBMITTED
         ).values_list("respondent_id", "item_id", "rating")
     )
-    if len(submitted) < audit.min_group_size:
+    k = min_group_size(audit)
+    if len(submitted) < k:
         return _withheld(audit, len(respondents), len(submitted))
     matrix = ratings_matrix(items, submitted, answers)
     stats = readiness.item_stats(matrix)
@@ -159,7 +164,8 @@ def get_audit_results(audit: Audit) -> AuditResults:
     departments = {value: n for n, value in enumerate(Department.values)}
     groups = np.array([departments.get(r.department, -1) for r in submitted], dtype=np.intp)
     labels = [str(label) for label in Department.labels]
-    breakdown = readiness.department_breakdown(matrix, groups, labels, audit.min_group_size)
+    breakdown = readiness.department_breakdown(matrix, groups, labels, k)
+    breakdown = _suppressed_cells(breakdown, matrix, groups, labels, k)
     breakdown_rows = (
         tuple(
             (result, tuple(_score(v) for v in breakdown.means[:, n]))
@@ -183,13 +189,50 @@ def get_audit_results(audit: Audit) -> AuditResults:
         ),
         breakdown=breakdown,
         breakdown_rows=breakdown_rows,
+        k=k,
     )
+
+
+def min_group_size(audit: Audit) -> int:
+    """The audit's k: its own setting, never below its organisation's ``min_group_size``."""
+    return max(audit.min_group_size, audit.organisation.min_group_size)
+
+
+def _suppressed_cells(
+    breakdown: readiness.Breakdown,
+    matrix: np.ndarray,
+    groups: np.ndarray,
+    labels: list[str],
+    k: int,
+) -> readiness.Breakdown:
+    """Blank (nan) each department × item mean resting on fewer than k answers, and more.
+
+    The groups have k respondents or more, but "Don't know" can leave a group's mean on
+    one item resting on fewer answers. Per item, the answers of the shown groups are
+    the parts of the item's overall answers: :func:`anonymity.suppress_partition` hides
+    the small cells and, where the hidden answers would number 1 to k - 1, the next
+    smallest too, so that overall minus the shown groups never isolates fewer than k.
+    """
+    if not breakdown.labels:
+        return breakdown
+    row_of = {label: n for n, label in enumerate(breakdown.labels)}
+    pooled = row_of.get(readiness.OTHER_DEPARTMENTS, len(breakdown.labels))
+    member_row = np.array(
+        [row_of.get(labels[g], pooled) if g >= 0 else pooled for g in groups], dtype=np.intp
+    )
+    answered = matrix >= readiness.POOR  # (R, I)
+    one_hot = member_row[np.newaxis, :] == np.arange(len(breakdown.labels))[:, np.newaxis]
+    parts = (one_hot.astype(np.int64) @ answered.astype(np.int64)).T  # (I, G)
+    shown = anonymity.suppress_partition(parts, k, total=answered.sum(axis=0)).parts
+    means = np.where(shown.T, breakdown.means, np.nan)
+    means.setflags(write=False)
+    return replace(breakdown, means=means)
 
 
 def _withheld(audit: Audit, invited: int, submitted: int) -> AuditResults:
     """Show no score at all until at least k people have submitted: fewer could be named."""
     note = (
-        f"Results appear once at least {audit.min_group_size} respondents have submitted "
+        f"Results appear once at least {min_group_size(audit)} respondents have submitted "
         f"({submitted} so far), so that no one's answers can be recognised."
     )
     empty = readiness.Breakdown((), (), np.empty((0, 0)), submitted, note)
@@ -207,6 +250,7 @@ def _withheld(audit: Audit, invited: int, submitted: int) -> AuditResults:
         breakdown=empty,
         breakdown_rows=(),
         withheld=True,
+        k=min_group_size(audit),
     )
 
 
@@ -230,7 +274,11 @@ def get_element_readiness(organisation: Organisation) -> dict[str, ElementReadin
     the organisation's, not the person's.
     """
     found: dict[str, ElementReadiness] = {}
-    audits = Audit.objects.filter(organisation=organisation, scope="full").order_by("-created_at")
+    audits = (
+        Audit.objects.filter(organisation=organisation, scope="full")
+        .select_related("organisation")
+        .order_by("-created_at")
+    )
     for audit in audits[:10]:
         results = get_audit_results(audit)
         if results.withheld:

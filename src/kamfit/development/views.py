@@ -49,8 +49,9 @@ def plan_list(request: HttpRequest, m: Membership) -> HttpResponse:
 @require_POST
 @org_view
 def plan_new(request: HttpRequest, m: Membership) -> HttpResponse:
-    require(m, MANAGE_PEOPLE, "make development plans")
+    # The lookup first: another organisation's ids answer 404 whatever the role.
     assessee = access_assessee(m, request.POST.get("cycle", ""), request.POST.get("person", ""))
+    require(m, MANAGE_PEOPLE, "make development plans")
     try:
         plan = services.create_plan(assessee, request.user)  # type: ignore[arg-type]
     except (ValidationError, NotPermitted) as exc:

@@ -35,6 +35,7 @@ from kamfit.domain.errors import FrameworkInvalid, Problem
 
 __all__ = [
     "DEFAULT_SCALE",
+    "MAX_DOCUMENT_BYTES",
     "MAX_SCALE_LEVELS",
     "MIN_SCALE_LEVELS",
     "SCHEMA_ID",
@@ -631,16 +632,49 @@ def _responsibility_data(r: Responsibility) -> dict[str, object]:
     return out
 
 
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024  # the largest framework file read (RELIABILITY A29)
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing anchors' aliases (``*name``): no billion-laughs bomb.
+
+    A framework file never needs an alias; a chain of them expands to billions of nodes
+    when the parsed data are walked or written back.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not accepted in a framework file", mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _safe_yaml(text: str | bytes) -> object:
+    """Parse YAML as ``yaml.safe_load`` does, without aliases."""
+    loader = _NoAliasLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def loads(text: str | bytes, fmt: str = "auto") -> Framework:
     """Parse a framework from YAML, JSON or CASE 1.0 JSON text.
 
     ``fmt`` is ``yaml``, ``json``, ``case`` or ``auto`` (CASE when the document has
-    a ``CFDocument``, else the kamfit schema in JSON or YAML).
+    a ``CFDocument``, else the kamfit schema in JSON or YAML). A document larger than
+    ``MAX_DOCUMENT_BYTES`` or YAML with aliases is refused.
     """
     from kamfit.domain import case  # noqa: PLC0415 - case imports this module
 
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > MAX_DOCUMENT_BYTES:
+        limit = MAX_DOCUMENT_BYTES // (1024 * 1024)
+        raise FrameworkInvalid([Problem("(file)", f"larger than {limit} MB")])
     try:
-        data: object = json.loads(text) if fmt in {"json", "case"} else yaml.safe_load(text)
+        data: object = json.loads(text) if fmt in {"json", "case"} else _safe_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         kind = "JSON" if fmt in {"json", "case"} else "YAML"
         raise FrameworkInvalid([Problem("(file)", f"not valid {kind}: {exc}")]) from exc

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from django import forms
 
 from kamfit.domain.errors import Problem
-from kamfit.domain.framework import MAX_SCALE_LEVELS, Kind, ProficiencyLevel
+from kamfit.domain.framework import MAX_DOCUMENT_BYTES, MAX_SCALE_LEVELS, Kind, ProficiencyLevel
 from kamfit.frameworks.models import (
     Citation,
     Competency,
@@ -19,7 +19,7 @@ from kamfit.frameworks.models import (
     RoleElement,
 )
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_DOCUMENT_BYTES  # a framework file, as kamfit.domain.framework reads it
 KIND_CHOICES = [(k.value, f"{k.value} — {k.label}") for k in Kind]
 
 

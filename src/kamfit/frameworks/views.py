@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any
 
 from django import forms as djforms
@@ -10,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import framework as fw
@@ -41,6 +42,7 @@ from kamfit.orgs.access import (
 from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import EDIT_FRAMEWORK, PUBLISH_FRAMEWORK, may
+from kamfit.uploads import rejections
 from kamfit.web.pages import org_url
 
 EXPORT_TYPES = {
@@ -254,7 +256,7 @@ def export(request: HttpRequest, m: Membership, pk: int, number: int, fmt: str) 
     body = fw.dumps(get_version_document(version), fmt)
     response = HttpResponse(body, content_type=content_type)
     name = f"{version.framework.key}-v{version.number}.{suffix}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name) or "attachment"
     return response
 
 
@@ -300,7 +302,8 @@ def import_file(request: HttpRequest, m: Membership) -> HttpResponse:
     problems: list[str] = []
     if form.is_valid():
         try:
-            doc = fw.loads(form.cleaned_data["file"], form.cleaned_data["format"])
+            with rejections("framework", request=request, organisation=m.organisation):
+                doc = fw.loads(form.cleaned_data["file"], form.cleaned_data["format"])
         except FrameworkInvalid as exc:
             problems = [str(p) for p in exc.problems]
         else:
@@ -309,6 +312,8 @@ def import_file(request: HttpRequest, m: Membership) -> HttpResponse:
             return redirect(org_url("frameworks:version", m, framework.pk, 1))
     else:
         problems = [f"{name}: {err}" for name, errs in form.errors.items() for err in errs]
+        with suppress(ValidationError), rejections("framework", organisation=m.organisation):
+            raise ValidationError([Problem("file", p) for p in problems])
     return render(
         request,
         "frameworks/import_failed.html",

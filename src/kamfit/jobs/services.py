@@ -17,13 +17,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task_backends
 
-from kamfit.assessments.exchange import MAX_JOB_UPLOAD_BYTES
 from kamfit.assessments.models import CycleStatus
 from kamfit.domain.errors import NotPermitted
 from kamfit.jobs import tasks
 from kamfit.jobs.models import FINISHED, Job, JobKind
 from kamfit.jobs.work import upload_path
-from kamfit.spreadsheets import refuse
+from kamfit.spreadsheets import max_upload_bytes, too_large
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -84,6 +83,9 @@ def report_runs_later(cycle: Cycle) -> bool:
 
 def _store(upload: UploadedFile) -> str:
     """Copy an upload into the data directory under a name kamfit chooses; return it."""
+    limit = max_upload_bytes()
+    if upload.size is not None and upload.size > limit:
+        raise too_large(limit)  # refused before anything is written
     name = uuid.uuid4().hex
     path = upload_path(name)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,12 +94,12 @@ def _store(upload: UploadedFile) -> str:
     with path.open("wb") as handle:
         for chunk in upload.chunks():
             size += len(chunk)
-            if size > MAX_JOB_UPLOAD_BYTES:
+            if size > limit:
                 break
             handle.write(chunk)
-    if size > MAX_JOB_UPLOAD_BYTES:
+    if size > limit:
         path.unlink(missing_ok=True)
-        raise refuse(f"larger than {MAX_JOB_UPLOAD_BYTES // 2**20} MB")
+        raise too_large(limit)
     return name
 
 

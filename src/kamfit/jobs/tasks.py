@@ -35,9 +35,12 @@ def remind_raters(job_id: int) -> dict[str, Any]:
 
 @task()
 def housekeeping() -> dict[str, Any]:
-    """Delete old job files and task results, queue stalled jobs again, then run tomorrow."""
+    """Delete old files and task results, requeue stalled jobs, apply retention; run again."""
     from kamfit.jobs import services  # noqa: PLC0415 - services import this module
+    from kamfit.privacy.services import run_retention_everywhere  # noqa: PLC0415
 
     summary = work.housekeep()
+    # Retention rules (kamfit.privacy): erase inactive candidates and leavers when due.
+    summary["retention_erased"] = run_retention_everywhere()
     services.schedule_housekeeping()
     return summary

@@ -7,6 +7,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from kamfit.auditlog.services import record as audit
 from kamfit.jobs.models import Job, JobKind, JobStatus
 from kamfit.jobs.work import output_path
 from kamfit.orgs.access import access_job, list_jobs
@@ -59,4 +60,11 @@ def job_download(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     path = output_path(job.output)
     if not path.is_file():
         raise Http404("The file was deleted")
+    audit(
+        "export.downloaded",
+        request=request,
+        organisation=m.organisation,
+        target=job,
+        data={"what": "job_report", "kind": job.kind},
+    )
     return FileResponse(path.open("rb"), as_attachment=True, filename=job.filename)  # type: ignore[return-value]

@@ -36,7 +36,8 @@ from kamfit.assessments.queries import load_cycle
 from kamfit.domain.errors import NotPermitted, ValidationError
 from kamfit.jobs.models import FINISHED, Job, JobKind, JobStatus
 from kamfit.orgs.access import list_cycles
-from kamfit.spreadsheets import to_csv, to_xlsx
+from kamfit.spreadsheets import max_upload_bytes, to_csv, to_xlsx
+from kamfit.uploads import rejections
 
 if TYPE_CHECKING:
     from kamfit.assessments.models import Cycle
@@ -205,7 +206,7 @@ def _cycle(job: Job) -> Cycle:
 def _import(job: Job, data: bytes, progress: Progress) -> None:
     """Run the job's reader; the job is completed inside the import's transaction."""
     org, actor, name = job.organisation, job.created_by, job.filename
-    limit = exchange.MAX_JOB_UPLOAD_BYTES
+    limit = max_upload_bytes()
     if job.kind == JobKind.IMPORT_PEOPLE:
 
         def people_done(counts: tuple[int, int]) -> None:
@@ -258,7 +259,12 @@ def run_import(job_id: int, echo: Callable[[int, int], None] | None = None) -> S
     try:
         if path is None or not path.is_file():
             raise NotPermitted("The uploaded file is no longer there: upload it again.")
-        _import(job, path.read_bytes(), progress)
+        with rejections(
+            job.kind.removeprefix("import_"),
+            actor=job.created_by,
+            organisation=job.organisation,
+        ):
+            _import(job, path.read_bytes(), progress)
     except _AlreadyDone:
         pass
     except (ValidationError, NotPermitted) as exc:

@@ -223,7 +223,7 @@ def restore_backup(path: Path) -> Manifest:
                 _defer_constraints()
                 with connection.cursor() as cursor:
                     for table in REBUILT_BY_MIGRATE:
-                        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608
+                        cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")  # noqa: S608 - quoted model table
                 for dump in manifest.tables:
                     _load(archive, dump, models[dump.table])
                 for sql in connection.ops.sequence_reset_sql(no_style(), list(models.values())):
@@ -426,7 +426,7 @@ def _check_empty() -> None:
             table = model._meta.db_table
             if table not in existing or table in REBUILT_BY_MIGRATE:
                 continue
-            cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(table)} LIMIT 1")  # noqa: S608
+            cursor.execute(f"SELECT 1 FROM {connection.ops.quote_name(table)} LIMIT 1")  # noqa: S608 - quoted table
             if cursor.fetchone() is not None:
                 raise BackupError(
                     f"the target database already holds data ({table} has rows): "
@@ -448,7 +448,7 @@ def _load(archive: zipfile.ZipFile, dump: TableDump, model: type[Model]) -> None
     convert = [(i, p) for i, p in enumerate(map(_preparer, fields)) if p is not _same]
     qn = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {qn(dump.table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {qn(dump.table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608 - quoted names
         f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
     batch: list[list[Any]] = []

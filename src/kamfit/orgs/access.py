@@ -15,6 +15,7 @@ from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from kamfit.assessments.models import Assessee, Cycle, Person, Rater
+from kamfit.auditlog.models import AuditEvent
 from kamfit.audits.models import Audit, Respondent
 from kamfit.development.models import Plan
 from kamfit.frameworks.models import (
@@ -24,20 +25,25 @@ from kamfit.frameworks.models import (
     VersionStatus,
 )
 from kamfit.jobs.models import Job
+from kamfit.members.models import Invitation
 from kamfit.orgs.models import Membership, Organisation
 from kamfit.orgs.permissions import (
     EDIT_FRAMEWORK,
     EDIT_PROFILE,
     MANAGE_AUDIT,
+    MANAGE_MEMBERS,
     MANAGE_PEOPLE,
+    MANAGE_PRIVACY,
     MANAGE_WEIGHTING,
     OVERSEE_JOBS,
     PUBLISH_FRAMEWORK,
     PUBLISH_PROFILE,
+    READ_AUDIT_TRAIL,
     RELEASE_RESULTS,
     VIEW_AUDIT_RESULTS,
     may,
 )
+from kamfit.privacy.models import ErasureRequest
 from kamfit.profiles.models import (
     Participant,
     Profile,
@@ -57,25 +63,35 @@ __all__ = [
     "access_assessee",
     "access_audit",
     "access_cycle",
+    "access_erasure",
     "access_exercise",
     "access_framework",
+    "access_invitation",
     "access_job",
+    "access_member",
+    "access_member_admin",
     "access_membership",
     "access_own_participation",
     "access_own_response",
     "access_person",
+    "access_person_export",
     "access_plan",
+    "access_privacy_admin",
     "access_profile",
     "access_profile_version",
     "access_rater",
     "access_response_by_token",
     "access_version",
     "access_version_row",
+    "list_audit_events",
     "list_audits",
     "list_cycles",
+    "list_erasures",
     "list_exercises",
     "list_frameworks",
+    "list_invitations",
     "list_jobs",
+    "list_members",
     "list_memberships",
     "list_my_raters",
     "list_people",
@@ -493,3 +509,106 @@ def access_job(membership: Membership, pk: int | str) -> Job:
         return list_jobs(membership).select_related("organisation", "created_by").get(pk=int(pk))
     except (Job.DoesNotExist, ValueError, TypeError):
         raise Http404("No such job") from None
+
+
+def access_member_admin(user: AnyUser, org_slug: str) -> Membership:
+    """Return the user's membership of ``org_slug`` if it may manage members, or 404 / 403."""
+    membership = access_membership(user, org_slug)
+    _may_manage_members(membership)
+    return membership
+
+
+def list_members(org: Organisation) -> QuerySet[Membership]:
+    """Return the organisation's memberships, with their users."""
+    return Membership.objects.filter(organisation=org).select_related("user", "organisation")
+
+
+def access_member(manager: Membership, pk: int | str) -> Membership:
+    """Return a membership of the manager's organisation if they may manage members.
+
+    The lookup comes first, so another organisation's id answers 404 to every role; a
+    member of this organisation whom the role may not manage answers 403.
+    """
+    try:
+        member = list_members(manager.organisation).get(pk=int(pk))
+    except (Membership.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such member") from None
+    _may_manage_members(manager)
+    return member
+
+
+def _may_manage_members(membership: Membership) -> None:
+    if not may(membership.role, MANAGE_MEMBERS):
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may not manage members."
+        )
+
+
+def list_invitations(org: Organisation) -> QuerySet[Invitation]:
+    """Return the organisation's invitations, newest first."""
+    return Invitation.objects.filter(organisation=org).select_related("organisation", "invited_by")
+
+
+def access_invitation(manager: Membership, pk: int | str) -> Invitation:
+    """Return an invitation of the manager's organisation if they may manage members.
+
+    As :func:`access_member`: another organisation's id answers 404 to every role.
+    """
+    try:
+        invitation = list_invitations(manager.organisation).get(pk=int(pk))
+    except (Invitation.DoesNotExist, ValueError, TypeError, OverflowError):
+        raise Http404("No such invitation") from None
+    _may_manage_members(manager)
+    return invitation
+
+
+def list_audit_events(membership: Membership) -> QuerySet[AuditEvent]:
+    """Return the organisation's audit trail to its owner and HR, or 403 to anyone else."""
+    if not may(membership.role, READ_AUDIT_TRAIL):
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may not read the audit trail."
+        )
+    return AuditEvent.objects.filter(organisation_id=membership.organisation_id)
+
+
+# --- privacy (kamfit.privacy) ------------------------------------------------------------
+
+
+def access_privacy_admin(membership: Membership) -> Membership:
+    """Return the membership if it may manage privacy (export, erasure, retention), else 403."""
+    if not may(membership.role, MANAGE_PRIVACY):
+        raise PermissionDenied(
+            f"Your role ({membership.get_role_display()}) may not manage privacy."
+        )
+    return membership
+
+
+def access_person_export(membership: Membership, pk: int | str) -> tuple[Person, bool]:
+    """Return a person whose data the member may export, and whether it is their own.
+
+    Everyone may export their own record; owner and HR anyone's. A person the member
+    may not see answers 404 (a participant asking for someone else), one they see but
+    may not export 403 (a line manager's report).
+    """
+    person = access_person(membership, pk)
+    own = person.user_id is not None
+    own = own and person.user_id == membership.user_id
+    if own:
+        return person, True
+    access_privacy_admin(membership)
+    return person, False
+
+
+def list_erasures(org: Organisation) -> QuerySet[ErasureRequest]:
+    """Return the organisation's erasure requests, newest first."""
+    return ErasureRequest.objects.filter(organisation=org).select_related("person")
+
+
+def access_erasure(membership: Membership, pk: int | str) -> ErasureRequest:
+    """Return an erasure request of the member's organisation (404) if they manage privacy (403)."""
+    try:
+        erasure = list_erasures(membership.organisation).get(pk=int(pk))
+    except (ErasureRequest.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such erasure request") from None
+    access_privacy_admin(membership)
+    return erasure

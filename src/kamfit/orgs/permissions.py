@@ -12,11 +12,14 @@ __all__ = [
     "EDIT_FRAMEWORK",
     "EDIT_PROFILE",
     "MANAGE_AUDIT",
+    "MANAGE_MEMBERS",
     "MANAGE_PEOPLE",
+    "MANAGE_PRIVACY",
     "MANAGE_WEIGHTING",
     "OVERSEE_JOBS",
     "PUBLISH_FRAMEWORK",
     "PUBLISH_PROFILE",
+    "READ_AUDIT_TRAIL",
     "RELEASE_RESULTS",
     "VIEW_AUDIT_RESULTS",
     "VIEW_FRAMEWORK",
@@ -48,6 +51,14 @@ RELEASE_RESULTS = frozenset({Role.OWNER, Role.HR})
 # Background jobs (imports, reports, reminders): everyone sees their own; owner and HR
 # see every job of the organisation.
 OVERSEE_JOBS = frozenset({Role.OWNER, Role.HR})
+# Members, invitations and roles: owner and HR; only an owner grants or removes "owner".
+MANAGE_MEMBERS = frozenset({Role.OWNER, Role.HR})
+# The audit trail (who did what): owner and HR of that organisation only (A37).
+READ_AUDIT_TRAIL = frozenset({Role.OWNER, Role.HR})
+
+# Privacy (kamfit.privacy): export anyone's data, request and approve erasure (two
+# different members), set retention periods and the minimum group size.
+MANAGE_PRIVACY = frozenset({Role.OWNER, Role.HR})
 
 
 def may(role: str | None, permission: frozenset[Role]) -> bool:

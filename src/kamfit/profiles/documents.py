@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import re
 from dataclasses import dataclass
 from typing import NoReturn
@@ -42,6 +43,8 @@ __all__ = [
     "render_docx",
     "render_pdf",
 ]
+
+log = logging.getLogger("kamfit.pdf")
 
 PDF_MEDIA_TYPE = "application/pdf"
 DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -76,7 +79,12 @@ class RefusingURLFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships 
         super().__init__(fail_on_errors=True)
 
     def fetch(self, url: str, headers: object = None) -> NoReturn:
-        """Refuse ``url`` without opening it."""
+        """Refuse ``url`` without opening it, and log the refusal for the operator.
+
+        The URL is logged with ``%r``, so that control characters in it cannot forge
+        log lines (RELIABILITY A36).
+        """
+        log.warning("PDF renderer refused to fetch %r", url[:500])
         raise FetchRefused(f"job description documents load no resources, refused {url!r}")
 
 

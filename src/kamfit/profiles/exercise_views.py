@@ -41,9 +41,9 @@ SAATY_WORDS = {
 @require_http_methods(["GET", "POST"])
 @org_view
 def exercise_new(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpResponse:
+    version = access_profile_version(m, pk, number)  # first: another org's id is a 404
     if not may(m.role, MANAGE_WEIGHTING):
         raise PermissionDenied("Your role may not run weighting exercises.")
-    version = access_profile_version(m, pk, number)
     n_items = version.requirements.filter(included=True).count()
     kinds = list(
         version.requirements.filter(included=True).values_list("competency__kind", flat=True)

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import profiles as dp
@@ -375,7 +376,7 @@ def job_description(
             cache.set(key, body, timeout=24 * 3600)
     response = HttpResponse(body, content_type=media)
     filename = documents.document_filename(jd, fmt)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename) or "attachment"
     return response
 
 

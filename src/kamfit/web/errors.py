@@ -11,8 +11,9 @@ import sys
 import uuid
 from collections.abc import Callable
 
+from django.core.exceptions import PermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -22,13 +23,46 @@ log = logging.getLogger("kamfit.errors")
 DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
+def _client_error(request: HttpRequest, code: int, title: str, message: str = "") -> HttpResponse:
+    """Answer a 4xx with a generic page (or JSON on the API) and an error id.
+
+    The id is logged with the path, so that an operator can find the request a user
+    quotes. Only ``message``, written by kamfit for users, is shown; the text of any
+    other exception is not, since it may name internals.
+    """
+    error_id = _error_id(request)
+    log.info("client error %s: %s on %s", error_id, code, request.path)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message or title, "error_id": error_id}, status=code)
+    context = {"title": title, "code": code, "error_id": error_id, "message": message}
+    return render(request, "web/error.html", context, status=code)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Say the request was malformed (a bad host header, a broken upload, …)."""
+    return _client_error(request, 400, "Bad request")
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Say the role does not allow this, with kamfit's reason ("Your role may not …")."""
+    message = str(exception) if isinstance(exception, PermissionDenied) else ""
+    return _client_error(request, 403, "Not allowed", message or "Your role does not allow this.")
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """Refuse a form posted without a valid CSRF token, without Django's debug reason."""
+    return _client_error(request, 403, "Not allowed: the form has expired, please reload it")
+
+
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Say the page does not exist (also for other organisations' objects)."""
-    return render(request, "web/error.html", {"title": "Not found", "code": 404}, status=404)
+    return _client_error(request, 404, "Not found")
 
 
-def _error_id() -> str:
-    return uuid.uuid4().hex[:12]
+def _error_id(request: HttpRequest) -> str:
+    """Return the request's id (X-Request-ID, in logs and the audit trail), or a new one."""
+    request_id = getattr(request, "request_id", None)
+    return request_id if isinstance(request_id, str) and request_id else uuid.uuid4().hex
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -40,15 +74,18 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if isinstance(exc, DATABASE_DOWN):
         return database_unavailable(request, exc)
-    error_id = _error_id()
+    error_id = _error_id(request)
     log.error("server error %s on %s", error_id, request.path)
+    if request.path.startswith("/api/"):
+        detail = "Something went wrong."
+        return JsonResponse({"detail": detail, "error_id": error_id}, status=500)
     context = {"title": "Something went wrong", "code": 500, "error_id": error_id}
     return HttpResponse(render_to_string("web/error.html", context), status=500)
 
 
 def database_unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
     """Answer 503 with an error id; log the exception under that id, never show it."""
-    error_id = _error_id()
+    error_id = _error_id(request)
     log.error(
         "database unavailable %s on %s %s: %s",
         error_id,
@@ -82,7 +119,13 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """Answer 503 for database errors raised by a view; leave other errors alone."""
+        """Answer 503 for database errors raised by a view; leave other errors alone.
+
+        An id in the URL beyond the database's integer range (SQLite raises
+        OverflowError binding it) names no object: 404, as any unknown id.
+        """
         if isinstance(exception, DATABASE_DOWN):
             return database_unavailable(request, exception)
+        if isinstance(exception, OverflowError):
+            return not_found(request, Http404("No such object"))
         return None

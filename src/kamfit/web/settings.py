@@ -5,7 +5,11 @@ in the data directory), ``KAMFIT_SECRET_KEY`` (or ``KAMFIT_SECRET_KEY_FILE``),
 ``KAMFIT_DEBUG``, ``KAMFIT_ALLOWED_HOSTS``, ``KAMFIT_CONN_MAX_AGE`` (seconds a
 database connection is kept; default 0 on SQLite, 60 otherwise) and
 ``KAMFIT_TASKS_BACKEND`` (``database``, the default, or ``immediate``) and
-``KAMFIT_API_RATE`` (API requests per user, default ``200/min``), and for e-mail
+``KAMFIT_API_RATE`` (API requests per user, default ``200/min``),
+``KAMFIT_IMPORT_MAX_BYTES`` (largest upload, default 10 MB) and
+``KAMFIT_IMPORT_MAX_ROWS`` (most data rows in one import, default 50,000),
+``KAMFIT_MFA_REQUIRED`` (two-factor authentication compulsory for owner, HR, director,
+consultant and staff; default true, false when debugging), and for e-mail
 (reminders) ``KAMFIT_SMTP_HOST``, ``KAMFIT_SMTP_PORT`` (587), ``KAMFIT_SMTP_USER``,
 ``KAMFIT_SMTP_PASSWORD`` (or ``_FILE``) and ``KAMFIT_FROM_EMAIL``; without a host,
 mail is written to the log (console) instead of sent. A bad value stops start-up with a
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 from whitenoise.compress import Compressor  # type: ignore[import-untyped]
 
@@ -96,6 +101,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks",
     "django_tasks_db",
     "kamfit.web",
@@ -106,18 +113,29 @@ INSTALLED_APPS = [
     "kamfit.assessments",
     "kamfit.development",
     "kamfit.jobs",
+    "kamfit.members",
+    "kamfit.accounts",
+    "kamfit.auditlog",
+    "kamfit.privacy",
     "kamfit.api",
 ]
 
 MIDDLEWARE = [
+    "kamfit.auditlog.context.RequestIdMiddleware",  # X-Request-ID, for logs and audit events
     "django.middleware.security.SecurityMiddleware",
+    "kamfit.web.security.NonceCSPMiddleware",  # Content-Security-Policy with a nonce
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kamfit.web.errors.DatabaseUnavailableMiddleware",  # a database outage: a 503 page
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): passed TOTP
+    "kamfit.auditlog.middleware.AccessDeniedMiddleware",  # every 403 in the audit trail
+    "kamfit.web.security.NoStoreMiddleware",  # Cache-Control: no-store when signed in
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kamfit.accounts.middleware.SessionLifetimeMiddleware",  # 30 min idle, 12 h absolute
+    "kamfit.accounts.middleware.MfaRequiredMiddleware",  # no page or API before TOTP
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -192,6 +210,20 @@ if _task_backend not in _TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
 
+# Import limits (RELIABILITY A29): the largest uploaded file and the most data rows one
+# import takes, on pages, the API, the CLI and background jobs alike.
+try:
+    IMPORT_MAX_BYTES = int(os.environ.get("KAMFIT_IMPORT_MAX_BYTES") or 10 * 1024 * 1024)
+    IMPORT_MAX_ROWS = int(os.environ.get("KAMFIT_IMPORT_MAX_ROWS") or 50_000)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "KAMFIT_IMPORT_MAX_BYTES and KAMFIT_IMPORT_MAX_ROWS must be whole numbers"
+    ) from exc
+if IMPORT_MAX_BYTES < 1 or IMPORT_MAX_ROWS < 1:
+    raise ImproperlyConfigured(
+        "KAMFIT_IMPORT_MAX_BYTES and KAMFIT_IMPORT_MAX_ROWS must be positive"
+    )
+
 # E-mail (rater reminders): SMTP with STARTTLS when a host is named, else the console.
 DEFAULT_FROM_EMAIL = os.environ.get("KAMFIT_FROM_EMAIL") or "kamfit@localhost"
 if _smtp_host := os.environ.get("KAMFIT_SMTP_HOST"):
@@ -210,11 +242,34 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# 8 to 128 characters as typed, no composition rules; common passwords and context
+# words refused (RELIABILITY A1, A2; docs/security/accounts.md). Hashing: Django's
+# default PBKDF2-SHA256 at 1,000,000 iterations; older hashes are upgraded at login.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {
+        "NAME": "kamfit.accounts.validators.MaximumLengthValidator",
+        "OPTIONS": {"max_length": 128},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "kamfit.accounts.validators.ContextWordsValidator"},
 ]
+PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for one hour, once
+_invitation_hours = os.environ.get("KAMFIT_INVITATION_HOURS") or "72"
+if not _invitation_hours.isdigit() or not 1 <= int(_invitation_hours) <= 168:  # a week at most
+    raise ImproperlyConfigured(
+        f"KAMFIT_INVITATION_HOURS={_invitation_hours!r}: a whole number of hours, 1 to 168"
+    )
+KAMFIT_INVITATION_HOURS = int(_invitation_hours)  # an invitation link works this long, once
+
+# Two-factor authentication (TOTP) for owner, HR, director, consultant and staff. Off by
+# default in development so that `make run`'s demo accounts sign in with a password.
+MFA_REQUIRED = env_bool("KAMFIT_MFA_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = "kamfit"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -249,8 +304,35 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 12 * 60 * 60
+# Enforced on the server by kamfit.accounts.middleware (RELIABILITY A8).
+SESSION_IDLE_TIMEOUT = 30 * 60  # seconds without a request
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60  # seconds since the password login
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "kamfit.web.errors.csrf_failure"  # generic, with an error id
+if not DEBUG:
+    # __Host- cookies are Secure, host-only and Path=/; browsers refuse them over plain
+    # HTTP, so development (DEBUG) keeps Django's names (docs/security/hardening.md).
+    SESSION_COOKIE_NAME = "__Host-session"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
+# Content-Security-Policy (django-csp 4, kamfit.web.security.NonceCSPMiddleware): only
+# kamfit's own files, scripts only with the per-request nonce, no inline style, no
+# plugins, no <base>, no framing, forms post only to kamfit (RELIABILITY A11).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "font-src": [csp.SELF],
+        "connect-src": [csp.SELF],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -264,12 +346,18 @@ if not DEBUG:
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours: the lock clears by itself after 30 minutes
-AXES_LOCKOUT_PARAMETERS = ["username"]  # per account, whatever the IP (RELIABILITY A3)
-# axes.W006 asks for an IP lock too; OR-ed with the username it would let one
-# address lock everybody out behind a proxy. A separate per-IP spray limit is
-# planned with the security work; until then the warning is silenced on purpose.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Failures are counted per username (5, whatever the IP: RELIABILITY A3) and per IP
+# address with its own, higher limit against password spraying; the handler applies the
+# two limits (kamfit.accounts.lockout, docs/security/accounts.md).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "kamfit.accounts.lockout.AccountAndAddressHandler"
+LOGIN_IP_FAILURE_LIMIT = 50
 AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout do not extend it: the lock clears 30 minutes after it began,
+# so nobody can keep an account locked for ever by guessing on (no malicious lockout).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
 
 API_RATE = os.environ.get("KAMFIT_API_RATE") or "200/min"
 if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API_RATE):
@@ -279,9 +367,12 @@ if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # JSON only, so a body in another type answers 415; uploads (imports) name their own.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Bearer tokens only: HTTP Basic would let a password alone bypass two-factor auth.
+        "kamfit.members.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -305,6 +396,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "kamfit.api.schema.document_errors",  # the shared error answers of every operation
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",  # served from our own static files: no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -319,6 +414,20 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # User input in a message cannot forge a log line; URL secrets are blanked (A36).
+    "filters": {
+        "escape": {"()": "kamfit.auditlog.logfilters.EscapeControlCharacters"},
+        "request_id": {"()": "kamfit.auditlog.logfilters.RequestIdFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["escape", "request_id"],
+            "formatter": "plain",
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
 }

@@ -14,7 +14,11 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+# The live-server browser tests speak plain HTTP, where browsers refuse __Host- cookies.
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"
 AXES_ENABLED = False
+MFA_REQUIRED = False  # tests sign in with force_login; MFA tests turn it on
 # Templates render without ``collectstatic`` in tests; production uses the manifest.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

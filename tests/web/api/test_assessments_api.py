@@ -799,7 +799,8 @@ def test_hr_reads_a_persons_result_with_named_self_and_manager_evidence(team: Te
     data = response.json()
     assert credited(response)
     assert data["person"]["reference"] == "kam-1"
-    assert data["percentile"] is not None
+    # One person with a fit in the cycle: a rank among fewer than k (5) is not shown.
+    assert data["percentile"] is None
     assert data["released_at"] is None
     line = data["lines"][0]
     assert (line["key"], line["combined"], line["gap"]) == ("analytical", 2, -1)
@@ -1176,9 +1177,10 @@ QUERIES: dict[str, tuple[Role, Callable[[Team], str], int]] = {
     "cycle": (Role.HR, lambda t: cycle_url(t.side, t.cycle), 6),
     "raters": (Role.HR, lambda t: cycle_url(t.side, t.cycle, "raters/"), 5),
     # access, then load_cycle (requirements, people, change stamps, the readiness audit)
-    # and bench strength; the person's result adds their evidence
+    # and bench strength; the person's result adds their evidence, and recording that the
+    # notes were read (the audit trail: savepoint, [PostgreSQL lock], chain head, insert)
     "results": (Role.HR, lambda t: cycle_url(t.side, t.cycle, "results/"), 15),
-    "result": (Role.HR, lambda t: cycle_url(t.side, t.cycle, f"results/{t.kam.pk}/"), 14),
+    "result": (Role.HR, lambda t: cycle_url(t.side, t.cycle, f"results/{t.kam.pk}/"), 18),
     "mine": (Role.MANAGER, lambda t: org_url(t.side, "rating-forms/mine/"), 4),
     "plans": (Role.HR, lambda t: org_url(t.side, "plans/"), 5),
 }

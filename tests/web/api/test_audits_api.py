@@ -44,6 +44,9 @@ def send(client: Client, method: str, url: str, body: object = None) -> TestResp
 
 
 def opened(side: Side, title: str = "Readiness 2026", min_group_size: int = 3) -> Audit:
+    # The organisation's k is a floor for every audit's (issue 5): lower it to the audit's.
+    side.org.min_group_size = min(side.org.min_group_size, min_group_size)
+    side.org.save(update_fields=["min_group_size"])
     return services.open_audit(
         organisation=side.org,
         user=side.users[Role.DIRECTOR],
@@ -577,6 +580,8 @@ def test_results_hold_the_aggregates_and_never_a_respondents_answers(
 
 def test_a_department_of_two_respondents_never_shows_in_the_results(personas: Personas) -> None:
     a = personas.a
+    a.org.min_group_size = 3  # the organisation's k is a floor for the audit's (issue 5)
+    a.org.save(update_fields=["min_group_size"])
     audit = services.open_audit(
         organisation=a.org,
         user=a.users[Role.OWNER],
@@ -594,8 +599,16 @@ def test_a_department_of_two_respondents_never_shows_in_the_results(personas: Pe
     assert breakdown["sizes"] == [4, 5]
     assert "Finance" not in json.dumps(r)
     assert {tuple(row["means"]) for row in breakdown["means"]} == {(100.0, 30.0)}
+    assert {tuple(row["suppressed"]) for row in breakdown["means"]} == {(False, False)}
+    assert breakdown["min_group_size"] == 3
     assert "pooled" in breakdown["note"]
     assert r["litmus"][0]["counts"] == {"poor": 2, "fair": 3, "good": 4}
+    # At the organisation's default k of 5, Sales (4) is too small and nothing is left
+    # to break down: the audit's own 3 does not lower it.
+    a.org.min_group_size = 5
+    a.org.save(update_fields=["min_group_size"])
+    r = a.client(Role.DIRECTOR).get(audit_url(a, audit, "results/")).json()
+    assert (r["breakdown"]["labels"], r["breakdown"]["min_group_size"]) == ([], 5)
 
 
 def test_a_participant_never_reaches_another_respondents_answers(

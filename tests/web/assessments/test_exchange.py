@@ -234,13 +234,13 @@ PERSON_CASES: dict[str, tuple[Callable[[Team], bytes], str, str]] = {
     ),
     "header only": (_person_case([["reference", "name"]]), "file", "only a header row"),
     "empty file": (lambda team: b"", "file", "empty"),
-    "over 5 MB": (
+    "over 10 MB": (
         lambda team: (
             csv_file([["reference", "name"], ["kam-9", "N"]])
-            + b" " * (exchange.MAX_UPLOAD_BYTES + 1)
+            + b" " * (exchange.max_upload_bytes() + 1)
         ),
         "file",
-        "larger than 5 MB",
+        "larger than 10 MB",
     ),
     "20,001 rows": (
         lambda team: csv_file(
@@ -351,7 +351,7 @@ def _latin1(team: Team) -> bytes:
 
 FILE_CASES: dict[str, tuple[Callable[[Team], bytes], str, str]] = {
     "PNG renamed .xlsx": (_renamed_png, "people.xlsx", "not a CSV or XLSX file"),
-    "zip bomb": (_zip_bomb, "people.xlsx", "uncompressed"),
+    "zip bomb": (_zip_bomb, "people.xlsx", "zip bomb"),
     "too many ZIP entries": (_too_many_entries, "people.xlsx", "ZIP entries"),
     "macro": (_macro, "people.xlsx", "macros"),
     "xlsm by name": (
@@ -483,15 +483,15 @@ RATING_CASES: dict[str, tuple[Callable[[Team], bytes], str, str]] = {
         "row 1, column evidence",
         "missing column",
     ),
-    "200,001 rows": (
+    "50,001 rows": (
         lambda team: csv_file(
             [
                 header("ratings"),
-                *([f"p{i}", "r", "peer", "c", "", ""] for i in range(200_001)),
+                *([f"p{i}", "r", "peer", "c", "", ""] for i in range(50_001)),
             ]
         ),
         "file",
-        "more than 200,000 rows",
+        "more than 50,000 rows",
     ),
 }
 

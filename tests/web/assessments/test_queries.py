@@ -39,7 +39,7 @@ from kamfit.assessments.services import (
 )
 from kamfit.audits import services as audit_services
 from kamfit.audits.models import AuditItem, Rating
-from kamfit.domain import scoring
+from kamfit.domain import anonymity, scoring
 from kamfit.orgs.models import Role
 from kamfit.profiles.models import ProfileVersion
 from tests.conftest import TEAM_KEYS as KEYS
@@ -159,10 +159,11 @@ def test_peers_count_only_from_three_ratings(team: Team) -> None:
     assert data.scores.fit[row] == pytest.approx(hand_fit(combined), abs=1e-9)
     # 100 · (9.1/3 + 7·9.09/3 + 9.09 + 9.09·2/3 + 9.09/3) / 100
     assert data.scores.fit[row] == pytest.approx(42.423333333, abs=1e-6)
-    peer = next(
-        c for c in lines_by_key(data, team.kam)["negotiation"].sources if c.source == "peer"
-    )
-    assert (peer.count, peer.mean, peer.counted) == (2, None, False)
+    # Two peers and no other: a rater group below 3 is hidden (issue 5, k = 3), not listed.
+    sources = [c.source for c in lines_by_key(data, team.kam)["negotiation"].sources]
+    assert "peer" not in sources
+    assert data.placement is not None
+    assert data.placement[0, row].tolist() == [anonymity.HIDDEN] * len(data.columns)
 
     submit(team, team.kam, team.peers[2], PEERS[2])
     data = load_cycle(team.cycle)
@@ -302,6 +303,8 @@ def test_load_cycle_reads_again_whatever_changed_since_the_last_read(team: Team)
 
 def audit_rated(side: Side, ratings: dict[str, str], respondents: int = 3) -> None:
     """Open a readiness audit on credibility and risk and have ``respondents`` answer it."""
+    side.org.min_group_size = 3  # the organisation's k is a floor for the audit's (issue 5)
+    side.org.save(update_fields=["min_group_size"])
     audit = audit_services.open_audit(
         organisation=side.org,
         user=side.users[Role.DIRECTOR],
@@ -388,9 +391,12 @@ def test_evidence_of_fewer_peers_than_the_minimum_stays_hidden_from_the_person(
     # Two peers: the scores leave their mean out, so the evidence cannot show it either.
     assert sources(named=False) == ["manager", "self"]
     assert sources(named=True) == ["manager", "peer", "peer", "self"]  # HR reads everything
+    # A cycle's min_peers below 3 changes the scoring rule, never the anonymity floor of 3.
     services.update_cycle(team.cycle, rules={"min_peers": 2})
     assessee = team.assessee(team.kam)
-    assert sources(named=False) == ["manager", "peer", "peer", "self"]
+    assert sources(named=False) == ["manager", "self"]
+    submit(team, team.kam, team.peers[2], PEERS[2])
+    assert sources(named=False) == ["manager", "peer", "peer", "peer", "self"]
 
 
 def test_evidence_comes_from_the_latest_submitted_version(team: Team) -> None:

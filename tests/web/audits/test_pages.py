@@ -48,6 +48,9 @@ def db_hash() -> str:
 
 
 def open_audit(side: Side, elements: tuple[str, ...] = ("risk",), **kwargs: Any) -> Audit:
+    # The organisation's k is a floor for every audit's (issue 5): lower it to the audit's.
+    side.org.min_group_size = min(side.org.min_group_size, kwargs.get("min_group_size", 5))
+    side.org.save(update_fields=["min_group_size"])
     return services.open_audit(
         organisation=side.org,
         user=side.users[Role.DIRECTOR],

@@ -19,9 +19,9 @@ def score_bar(value: float | None) -> SafeString:
     if value is None:
         return format_html('<span class="muted" title="{}">—</span>', "no Poor/Fair/Good answer")
     return format_html(
-        '<span class="score"><span class="bar {}" style="width:{}%"></span></span> {}',
+        '<span class="score"><span class="bar {} w{}"></span></span> {}',
         _band(value),
-        round(value),
+        max(0, min(100, round(value))),  # a width class, w0 … w100 in kamfit.css
         round(value),
     )
 

@@ -90,7 +90,7 @@ def requirement_row(context: template.Context, r: Any) -> SafeString:
                 '<td><input type="hidden" name="key" value="{}"><select name="level-{}" '
                 'aria-label="Required level of {}">{}</select></td>'
                 '<td><input type="number" name="weight-{}" value="{}" min="0" max="100" '
-                'step="0.01" style="width:6em" aria-label="Weight of {} in percent"> %</td>'
+                'step="0.01" class="w6em" aria-label="Weight of {} in percent"> %</td>'
                 '<td><button class="tiny danger" form="remove-form" name="competency" '
                 'value="{}" aria-label="Remove {}">Remove</button></td>',
                 key,

@@ -1,0 +1,1 @@
+"""Accounts: sign-in, two-factor authentication, sessions, passwords and lockout."""

@@ -1,0 +1,1 @@
+"""Organisation members, invitations by e-mail and personal API tokens."""

@@ -1,0 +1,1 @@
+"""Privacy: data classification, subject-access export, erasure and retention."""
