@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import Http404
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -35,4 +35,23 @@ def exception_handler(exc: Exception, context: dict[str, object]) -> Response | 
         return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, exceptions.ValidationError):
+        # A serializer's own refusal, in the same shape as every other invalid input.
+        problems = [{"location": where, "message": what} for where, what in _located(exc.detail)]
+        return Response({"detail": "invalid", "problems": problems}, status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
+
+
+def _located(detail: object, where: str = "") -> list[tuple[str, str]]:
+    """Flatten DRF's nested error detail into (location, message) pairs."""
+    if isinstance(detail, dict):
+        return [
+            pair
+            for key, value in detail.items()
+            for pair in _located(value, f"{where}.{key}" if where else str(key))
+        ]
+    if isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            return [(where, str(item)) for item in detail]
+        return [pair for i, item in enumerate(detail) for pair in _located(item, f"{where}[{i}]")]
+    return [(where, str(detail))]
