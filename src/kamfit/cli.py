@@ -112,11 +112,11 @@ def _read_stored(ref: str, org: str) -> fw.Framework:
     if organisation is None:
         raise fail(f"--org {org!r}: no such organisation", 2)
     pk, _, number = ref.partition("@")
-    framework = list_frameworks(organisation).filter(pk=int(pk) if pk.isdigit() else -1).first()
+    framework = list_frameworks(organisation).filter(pk=int(pk) if pk.isdecimal() else -1).first()
     if not isinstance(framework, Framework):
         raise fail(f"{ref!r}: no such framework in {org!r}", 2)
     versions = FrameworkVersion.objects.filter(framework=framework).order_by("number")
-    if number and not number.isdigit():
+    if number and not number.isdecimal():
         raise fail(f"{ref!r}: write a version as ID@N, e.g. 3@2", 2)
     version = versions.filter(number=int(number)).first() if number else versions.last()
     if version is None:
@@ -259,7 +259,7 @@ def framework_diff(
     """List what changed from OLD to NEW; exit 0 either way."""
 
     def resolve(ref: str) -> fw.Framework:
-        stored = org is not None and ref.split("@", maxsplit=1)[0].isdigit()
+        stored = org is not None and ref.split("@", maxsplit=1)[0].isdecimal()
         return _load(ref, InFormat.auto, org if stored else None)
 
     changes = fw.diff(resolve(old), resolve(new))

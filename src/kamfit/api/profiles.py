@@ -894,7 +894,7 @@ class ProfileCompare(APIView):
         problems = [
             Problem(side, f"a profile version's ID is needed, not {value!r}")
             for side, value in raw.items()
-            if not value.isdigit() and (side, value) != ("right", "paper")
+            if not value.isdecimal() and (side, value) != ("right", "paper")
         ]
         if problems:
             raise ValidationError(problems)

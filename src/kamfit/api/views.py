@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from kamfit.api import serializers as s
 from kamfit.api.concurrency import etagged, if_match
 from kamfit.domain import framework as fw
-from kamfit.domain.errors import FrameworkInvalid
+from kamfit.domain.errors import FrameworkInvalid, Problem, ValidationError
 from kamfit.frameworks import services
 from kamfit.frameworks.models import Framework, FrameworkVersion, VersionStatus
 from kamfit.frameworks.queries import get_version_document
@@ -165,7 +165,7 @@ class VersionDocument(APIView):
         version = _visible_version(_membership(request, org), pk, number)
         fmt = request.query_params.get("as", "json")
         if fmt not in {"json", "yaml", "case"}:
-            return Response({"detail": "as: use json, yaml or case"}, status=400)
+            raise ValidationError([Problem("as", f"use json, yaml or case, not {fmt!r}")])
         body = fw.dumps(get_version_document(version), fmt)
         content_type = "application/yaml" if fmt == "yaml" else "application/json"
         return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
@@ -196,7 +196,13 @@ class VersionPublish(APIView):
 
 class VersionDiff(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("against", int, description="Version number to compare with")],
+        parameters=[
+            OpenApiParameter(
+                "against",
+                {"type": "integer", "minimum": 1},
+                description="Version number to compare with",
+            )
+        ],
         responses=s.ChangeSerializer(many=True),
     )
     def get(self, request: Request, org: str, pk: int, number: int) -> Response:
@@ -204,7 +210,11 @@ class VersionDiff(APIView):
         m = _membership(request, org)
         version = _visible_version(m, pk, number)
         against = request.query_params.get("against")
-        if against is not None and against.isdigit():
+        if against is not None and not (against.isdecimal()):
+            raise ValidationError(
+                [Problem("against", f"a version number is needed, not {against!r}")]
+            )
+        if against is not None:
             base: FrameworkVersion | None = _visible_version(m, pk, int(against))
         else:
             earlier = version.framework.versions.filter(number__lt=number, status="published")

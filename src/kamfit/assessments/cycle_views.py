@@ -242,7 +242,7 @@ def cycle_detail(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
 
 
 def _people_of(cycle_pk: int, ids: list[str]) -> list[Assessee]:
-    wanted = [int(i) for i in ids if i.isdigit()]
+    wanted = [int(i) for i in ids if i.isdecimal()]
     return list(Assessee.objects.filter(cycle_id=cycle_pk, person_id__in=wanted))
 
 
@@ -273,7 +273,7 @@ def cycle_action(  # noqa: PLR0912, PLR0915 - one branch per action
         if post.get("version"):
             check_version(post.get("version"), cycle_version(m, cycle.pk, lock=True))
         if action == "add_people":
-            wanted = [int(i) for i in post.getlist("people") if i.isdigit()]
+            wanted = [int(i) for i in post.getlist("people") if i.isdecimal()]
             people = list(list_people(m.organisation).filter(pk__in=wanted))
             added = services.add_people(cycle, user, people)  # type: ignore[arg-type]
             messages.success(request, f"Added {len(added)} people.")

@@ -30,7 +30,7 @@ def _answers(post: object, keys: list[str]) -> dict[str, services.RatingInput]:
     for key in keys:
         raw = post.get(f"level-{key}", "")  # type: ignore[attr-defined]
         evidence = post.get(f"evidence-{key}", "")  # type: ignore[attr-defined]
-        level = int(raw) if raw.isdigit() else None
+        level = int(raw) if raw.isdecimal() else None
         if level is not None or evidence.strip():
             answers[key] = services.RatingInput(level, evidence)
     return answers

@@ -78,7 +78,7 @@ def filter_events(events: QuerySet[AuditEvent], wanted: EventFilter) -> QuerySet
         events = (
             events.filter(actor_id=int(wanted.actor))
             if wanted.actor.isascii()
-            and wanted.actor.isdigit()
+            and wanted.actor.isdecimal()
             and len(wanted.actor) <= MAX_ID_DIGITS
             else events.filter(actor_id__in=user_ids)
         )

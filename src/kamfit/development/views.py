@@ -125,7 +125,7 @@ def _action_input(post: object) -> services.ActionInput:
 
 
 def _action(plan_pk: int, raw: str) -> Action:
-    action = Action.objects.filter(plan_id=plan_pk, pk=int(raw) if raw.isdigit() else 0).first()
+    action = Action.objects.filter(plan_id=plan_pk, pk=int(raw) if raw.isdecimal() else 0).first()
     if action is None:
         raise ValidationError([Problem("action", "no such action in this plan")])
     return action

@@ -233,7 +233,7 @@ def version_diff(request: HttpRequest, m: Membership, pk: int, number: int) -> H
         v for v in framework.versions.order_by("number") if v.number < number and v.is_published
     ]
     base: FrameworkVersion | None = candidates[-1] if candidates else framework.parent
-    if (against := request.GET.get("against")) and against.isdigit():
+    if (against := request.GET.get("against")) and against.isdecimal():
         base = next((v for v in candidates if v.number == int(against)), base)
     changes = (
         [] if base is None else fw.diff(get_version_document(base), get_version_document(version))

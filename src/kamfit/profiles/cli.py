@@ -108,7 +108,7 @@ def _version_by_id(org: str, ref: str, name: str) -> ProfileVersion:
     from kamfit.orgs.access import list_profiles  # noqa: PLC0415
     from kamfit.profiles.models import ProfileVersion  # noqa: PLC0415
 
-    if not ref.isdigit():
+    if not ref.isdecimal():
         raise fail(f"{name} {ref!r}: a profile version's ID is needed (see kamfit profile show)", 2)
     version = (
         ProfileVersion.objects.filter(profile__in=list_profiles(organisation))

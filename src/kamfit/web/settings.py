@@ -260,7 +260,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 60 * 60  # a reset link works for one hour, once
 _invitation_hours = os.environ.get("KAMFIT_INVITATION_HOURS") or "72"
-if not _invitation_hours.isdigit() or not 1 <= int(_invitation_hours) <= 168:  # a week at most
+if not _invitation_hours.isdecimal() or not 1 <= int(_invitation_hours) <= 168:  # a week at most
     raise ImproperlyConfigured(
         f"KAMFIT_INVITATION_HOURS={_invitation_hours!r}: a whole number of hours, 1 to 168"
     )

@@ -7,6 +7,7 @@ import dataclasses
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -370,6 +371,26 @@ def test_diff_of_a_draft_shows_a_renamed_competency(personas: Personas) -> None:
     for suffix in ("diff/", "diff/?against=1"):
         changes = client.get(version_url(a, a.draft, suffix)).json()
         assert changes == [changed(f"competency {old['key']} name", old["name"], "Sharp analysis")]
+
+
+@pytest.mark.parametrize("against", ["-1", "1.5", "-1.175494351e-38", "²", "one", ""])
+def test_diff_against_something_other_than_a_version_number_answers_400(
+    personas: Personas, against: str
+) -> None:
+    a = personas.a
+    client = a.client(Role.DIRECTOR)
+    response = client.get(version_url(a, a.draft, f"diff/?against={quote(against)}"))
+    assert response.status_code == 400
+    assert [p["location"] for p in response.json()["problems"]] == ["against"]
+
+
+def test_fetching_a_version_in_an_unknown_format_answers_400_naming_the_parameter(
+    personas: Personas,
+) -> None:
+    a = personas.a
+    response = a.client(Role.DIRECTOR).get(version_url(a, a.published, "?as=xml"))
+    assert response.status_code == 400
+    assert [p["location"] for p in response.json()["problems"]] == ["as"]
 
 
 def test_diff_of_a_copys_first_version_compares_with_the_library_parent(

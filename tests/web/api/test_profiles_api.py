@@ -717,6 +717,10 @@ def test_comparing_with_the_paper_and_with_another_version(
         ("left", "a profile version's ID is needed, not 'x'"),
         ("right", "a profile version's ID is needed, not 'y'"),
     ]
+    # "²" is a digit to str.isdigit() but not a number to int(): refused, not a server error.
+    assert problems(client.get(org_url(a, "profiles/compare/?left=%C2%B2"))) == [
+        ("left", "a profile version's ID is needed, not '²'"),
+    ]
 
 
 # --- Weighting exercises -----------------------------------------------------------------------
