@@ -52,11 +52,14 @@ bench-load: setup
 	$(BIN)/python -m tests.load.run --database sqlite
 	scripts/with-postgres $(BIN)/python -m tests.load.run --database postgres
 
-# Schemathesis, 100 examples per operation and phase, every identity, on both databases
-# (make test runs a shorter version: docs/security/fuzzing.md).
+# Schemathesis, 100 examples per operation and phase, every identity, and the permission
+# state machine at 200 examples (T7), on both databases (make test runs shorter versions:
+# docs/security/fuzzing.md).
 fuzz: setup
 	$(BIN)/python -m tests.security.fuzz.run --examples 100
 	scripts/with-postgres $(BIN)/python -m tests.security.fuzz.run --examples 100
+	KAMFIT_T7_EXAMPLES=200 $(BIN)/pytest -p no:cacheprovider -q tests/security/statemachine
+	KAMFIT_T7_EXAMPLES=200 scripts/with-postgres $(BIN)/pytest -p no:cacheprovider -q tests/security/statemachine
 
 fmt: setup
 	$(BIN)/ruff format .

@@ -13,18 +13,24 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from typing import Any
 
 from django.db import models
 
 from kamfit.domain.errors import StaleVersion
 
-__all__ = ["CHANGED", "check_version", "record_tag", "row_values"]
+__all__ = ["CHANGED", "GARBLED", "check_version", "record_tag", "row_values"]
 
 CHANGED = (
     "Someone changed this since you opened it: your change was not saved. "
     "The form shows what you typed; check the record, then save again."
 )
+GARBLED = (
+    "version: this form's version is not one kamfit wrote (a 64-character tag): "
+    "your change was not saved. Open the page again, then save."
+)
+_TAG = re.compile(r"[0-9a-f]{64}")
 
 
 def row_values(row: models.Model, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -53,7 +59,11 @@ def record_tag(*parts: object) -> str:
 def check_version(posted: str | None, current: str) -> None:
     """Refuse the save if the form named a version that is no longer the record's.
 
-    A form without a version (an old page, a script) saves as before.
+    A form without a version (an old page, a script) saves as before, as an API write
+    without If-Match does; a version that is not a tag at all is refused with its own
+    message, so a mangled form is not mistaken for someone else's change.
     """
+    if posted and not _TAG.fullmatch(posted):
+        raise StaleVersion(GARBLED)
     if posted and posted != current:
         raise StaleVersion(CHANGED)

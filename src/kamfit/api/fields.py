@@ -49,7 +49,18 @@ class Text(serializers.CharField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        _refuse_overlong(self, data)
         return super().to_internal_value(data)
+
+
+def _refuse_overlong(field: serializers.CharField, data: str) -> None:
+    """Hold the text as sent to the schema's ``maxLength``, before whitespace is trimmed.
+
+    DRF checks the length after trimming, so 201 characters starting with a space pass a
+    200-character limit: the schema says otherwise, and a client should hear of it.
+    """
+    if field.max_length is not None and len(data) > field.max_length:
+        field.fail("max_length", max_length=field.max_length)
 
 
 class Email(serializers.EmailField):
@@ -58,6 +69,7 @@ class Email(serializers.EmailField):
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
+        _refuse_overlong(self, data)
         return super().to_internal_value(data)
 
 

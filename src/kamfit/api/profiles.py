@@ -67,10 +67,12 @@ from kamfit.profiles.queries import (
     profile_lines,
     weights_source,
 )
+from kamfit.web.export_limit import ExportLimitedView
 
 TAGS = ["profiles"]
 KIND_HELP = "C (competency), A (attribute) or C/A (either)"
 DOCUMENT_FORMATS = ("json", "md", "pdf", "docx")
+EXPORT_DOCUMENTS = {"md", "pdf", "docx"}  # counted against KAMFIT_EXPORT_RATE
 MARKDOWN_MEDIA_TYPE = "text/markdown; charset=utf-8"
 
 
@@ -832,7 +834,11 @@ FORMAT_PARAM = OpenApiParameter(
 )
 
 
-class JobDescription(APIView):
+class JobDescription(ExportLimitedView):
+    def is_export(self, request: Request) -> bool:
+        """The documents count as exports; the JSON is the version's ordinary read."""
+        return request.query_params.get("format", "json") in EXPORT_DOCUMENTS
+
     def perform_content_negotiation(
         self, request: Request, force: bool = False
     ) -> tuple[BaseRenderer, str]:

@@ -31,6 +31,7 @@ from kamfit.orgs.access import (
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import EDIT_FRAMEWORK, may
 from kamfit.uploads import rejections
+from kamfit.web.export_limit import ExportLimitedView
 
 FORMAT_PARAM = OpenApiParameter(
     "as", str, enum=["json", "yaml", "case"], description="Export format (default json)"
@@ -151,7 +152,16 @@ class FrameworkDrafts(APIView):
         return Response(s.VersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
 
-class VersionDocument(APIView):
+class VersionDocument(ExportLimitedView):
+    def is_export(self, request: Request) -> bool:
+        """A YAML or CASE conversion counts as an export; the JSON document does not.
+
+        The JSON document is the version's ordinary read, which an API client fetches
+        (for its ETag) before each ``PUT``; the conversions exist to take the framework
+        elsewhere, like the page's download.
+        """
+        return request.method == "GET" and request.query_params.get("as") in {"yaml", "case"}
+
     @etagged
     @extend_schema(
         parameters=[FORMAT_PARAM],

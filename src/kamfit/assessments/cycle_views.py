@@ -61,6 +61,7 @@ from kamfit.profiles.models import ProfileStatus, ProfileVersion
 from kamfit.spreadsheets import to_csv, to_xlsx
 from kamfit.uploads import read_upload, rejections
 from kamfit.versions import check_version, record_tag
+from kamfit.web.export_limit import export_limited
 from kamfit.web.pages import org_url, require, show_problems
 
 HEATMAP_PAGE = 100
@@ -463,6 +464,7 @@ def team(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@export_limited()
 @org_view
 def team_export(request: HttpRequest, m: Membership, pk: int, fmt_name: str) -> HttpResponse:
     """The team results as CSV or XLSX; for a large cycle, a file a worker prepares (POST)."""

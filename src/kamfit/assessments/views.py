@@ -45,6 +45,7 @@ from kamfit.profiles.models import Profile
 from kamfit.spreadsheets import to_csv
 from kamfit.uploads import read_upload, rejections
 from kamfit.versions import check_version, record_tag
+from kamfit.web.export_limit import export_limited
 from kamfit.web.pages import org_url, require, show_problems
 
 PAGE_SIZE = 100
@@ -153,6 +154,7 @@ def people_template(request: HttpRequest, m: Membership, name: str) -> HttpRespo
 
 
 @require_GET
+@export_limited()
 @org_view
 def people_export(request: HttpRequest, m: Membership) -> HttpResponse:
     require(m, MANAGE_PEOPLE, "export people")

@@ -230,11 +230,12 @@ def verify_chain() -> tuple[int, ChainBreak | None]:
     return checked, None
 
 
-def record_rate_limit_hit(request: object, view: object) -> None:
-    """Record an API request refused by the rate limit (``ratelimit.hit``).
+def record_rate_limit_hit(request: object, view: object, *, scope: str | None = None) -> None:
+    """Record a request refused by a rate limit (``ratelimit.hit``), API or page.
 
     The organisation is the one named in the URL, if the user belongs to it; the URL's
-    name and the throttle's scope say what was limited, never the path or the query.
+    name and the throttle's scope (``scope``, else the view's ``throttle_scope``, else
+    ``user``) say what was limited, never the path or the query.
     """
     from kamfit.orgs.models import Organisation  # noqa: PLC0415 - orgs imports this app
 
@@ -247,7 +248,7 @@ def record_rate_limit_hit(request: object, view: object) -> None:
         if isinstance(slug, str) and user is not None and user.is_authenticated
         else None
     )
-    scope = getattr(view, "throttle_scope", None) or "user"
+    scope = scope or getattr(view, "throttle_scope", None) or "user"
     record(
         "ratelimit.hit",
         request=http if isinstance(http, HttpRequest) else None,

@@ -31,6 +31,7 @@ from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
 from kamfit.spreadsheets import TooLarge, too_large
 from kamfit.uploads import read_upload, rejections
+from kamfit.web.export_limit import export_limited
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -59,6 +60,7 @@ def _export_bytes(audit: Audit, what: str, fmt: str) -> bytes:
 
 
 @require_GET
+@export_limited(when=lambda url: url.get("what") != "template")  # a blank sheet holds no data
 @org_view
 def export(request: HttpRequest, m: Membership, pk: int, what: str, fmt: str) -> HttpResponse:
     if fmt not in EXPORTS.get(what, ()):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -12,14 +13,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kamfit.assessments.views import page
 from kamfit.development import services
-from kamfit.development.models import Action, ActionStatus
+from kamfit.development.models import Action, ActionStatus, Plan
 from kamfit.development.queries import plan_progress
 from kamfit.domain import development
-from kamfit.domain.errors import NotPermitted, Problem, ValidationError
+from kamfit.domain.errors import NotPermitted, Problem, StaleVersion, ValidationError
 from kamfit.orgs.access import access_assessee, access_plan, list_visible_plans
 from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import MANAGE_PEOPLE, may
+from kamfit.versions import check_version, record_tag
 from kamfit.web.pages import org_url, require, show_problems
 
 
@@ -82,6 +84,7 @@ def plan_detail(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
                     catalogue.types[p.action.action_type].label
                     if p.action.action_type in catalogue.types
                     else p.action.action_type,
+                    record_tag(p.action),  # the progress form's version (A25)
                 )
                 for p in progress.actions
             ],
@@ -124,10 +127,16 @@ def _action_input(post: object) -> services.ActionInput:
     )
 
 
-def _action(plan_pk: int, raw: str) -> Action:
-    action = Action.objects.filter(plan_id=plan_pk, pk=int(raw) if raw.isdecimal() else 0).first()
+def _action(plan_pk: int, raw: str, *, version: str | None = None) -> Action:
+    """The plan's action ``raw``; with the form's ``version``: row-locked and checked (A25)."""
+    actions = Action.objects.filter(plan_id=plan_pk, pk=int(raw) if raw.isdecimal() else 0)
+    if version is not None:
+        actions = actions.select_for_update(of=("self",))
+    action = actions.first()
     if action is None:
         raise ValidationError([Problem("action", "no such action in this plan")])
+    if version is not None:
+        check_version(version, record_tag(action))
     return action
 
 
@@ -137,32 +146,41 @@ def plan_action(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     """One change to a plan: progress (person, manager, HR) or its content (HR)."""
     what = request.POST.get("action", "")
     plan = access_plan(m, pk, action="update" if what == "progress" else "manage")
-    user = request.user
-    post = request.POST
     try:
-        if what == "progress":
-            services.update_progress(
-                _action(plan.pk, post.get("item", "")),
-                user,  # type: ignore[arg-type]
-                status=post.get("status", ""),
-                progress_note=post.get("progress_note"),
-            )
-            messages.success(request, "Progress saved.")
-        elif what == "add":
-            services.add_action(plan, user, _action_input(post))  # type: ignore[arg-type]
-            messages.success(request, "Action added.")
-        elif what == "edit":
-            item = _action(plan.pk, post.get("item", ""))
-            services.update_action(item, user, _action_input(post))  # type: ignore[arg-type]
-            messages.success(request, "Action saved.")
-        elif what == "remove":
-            services.remove_action(_action(plan.pk, post.get("item", "")))
-            messages.success(request, "Action removed.")
-        elif what == "close":
-            services.close_plan(plan)
-            messages.success(request, "Plan closed.")
-        else:
-            messages.error(request, f"Unknown action {what!r}.")
+        with transaction.atomic():  # a version check and the change it guards (A25)
+            _change_plan(request, plan, what)
+    except StaleVersion as exc:
+        messages.error(request, str(exc))
     except (ValidationError, NotPermitted) as exc:
         show_problems(request, exc)
     return redirect(org_url("development:plan", m, plan.pk))
+
+
+def _change_plan(request: HttpRequest, plan: Plan, what: str) -> None:
+    """Apply the change named by ``what``; an edited action's form carries its version."""
+    user = request.user
+    post = request.POST
+    version = post.get("version", "")
+    if what == "progress":
+        services.update_progress(
+            _action(plan.pk, post.get("item", ""), version=version),
+            user,  # type: ignore[arg-type]
+            status=post.get("status", ""),
+            progress_note=post.get("progress_note"),
+        )
+        messages.success(request, "Progress saved.")
+    elif what == "add":
+        services.add_action(plan, user, _action_input(post))  # type: ignore[arg-type]
+        messages.success(request, "Action added.")
+    elif what == "edit":
+        item = _action(plan.pk, post.get("item", ""), version=version)
+        services.update_action(item, user, _action_input(post))  # type: ignore[arg-type]
+        messages.success(request, "Action saved.")
+    elif what == "remove":
+        services.remove_action(_action(plan.pk, post.get("item", "")))
+        messages.success(request, "Action removed.")
+    elif what == "close":
+        services.close_plan(plan)
+        messages.success(request, "Plan closed.")
+    else:
+        messages.error(request, f"Unknown action {what!r}.")

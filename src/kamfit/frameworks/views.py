@@ -9,13 +9,20 @@ from typing import Any
 from django import forms as djforms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import framework as fw
-from kamfit.domain.errors import FrameworkInvalid, NotPermitted, Problem, ValidationError
+from kamfit.domain.errors import (
+    FrameworkInvalid,
+    NotPermitted,
+    Problem,
+    StaleVersion,
+    ValidationError,
+)
 from kamfit.frameworks import forms, services
 from kamfit.frameworks.models import (
     Citation,
@@ -43,6 +50,8 @@ from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
 from kamfit.orgs.permissions import EDIT_FRAMEWORK, PUBLISH_FRAMEWORK, may
 from kamfit.uploads import rejections
+from kamfit.versions import check_version, record_tag
+from kamfit.web.export_limit import export_limited
 from kamfit.web.pages import org_url
 
 EXPORT_TYPES = {
@@ -69,7 +78,23 @@ def _version_context(m: Membership, version: FrameworkVersion) -> dict[str, Any]
         "can_copy": may(m.role, EDIT_FRAMEWORK),
         "kind_choices": forms.KIND_CHOICES,
         "party_choices": Party.choices,
+        "details_version": details_version(version),
     }
+
+
+def details_version(version: FrameworkVersion) -> str:
+    """The tag of a draft's title and description (A25)."""
+    return record_tag(version.title, version.description)
+
+
+def scale_version(version: FrameworkVersion) -> str:
+    """The tag of a draft's proficiency scale (A25)."""
+    return record_tag(version.scale)
+
+
+def _locked_version(version: FrameworkVersion) -> FrameworkVersion:
+    """The version's row as it is now, locked until the transaction ends."""
+    return FrameworkVersion.objects.select_for_update(of=("self",)).get(pk=version.pk)
 
 
 @require_GET
@@ -204,7 +229,13 @@ def _save_scale(request: HttpRequest, m: Membership, pk: int, number: int) -> Ht
     reset = request.POST.get("action") == "reset"
     levels = [(lv.name, lv.description) for lv in fw.DEFAULT_SCALE] if reset else form.levels()
     try:
-        services.update_scale(version, levels)
+        with transaction.atomic():  # the version check and the save it guards (A25)
+            version = _locked_version(version)
+            check_version(request.POST.get("version"), scale_version(version))
+            services.update_scale(version, levels)
+    except StaleVersion as exc:
+        messages.error(request, str(exc))
+        return _scale_page(request, m, version, form, status=409)
     except ValidationError as exc:
         for problem in exc.problems:
             messages.error(request, forms.scale_problem_text(problem))
@@ -220,7 +251,11 @@ def _scale_page(
     form: forms.ScaleForm,
     status: int = 200,
 ) -> HttpResponse:
-    context = _version_context(m, version) | {"levels": get_scale(version), "form": form}
+    context = _version_context(m, version) | {
+        "levels": get_scale(version),
+        "form": form,
+        "scale_version": scale_version(version),
+    }
     return render(request, "frameworks/scale.html", context, status=status)
 
 
@@ -247,6 +282,7 @@ def version_diff(request: HttpRequest, m: Membership, pk: int, number: int) -> H
 
 
 @require_GET
+@export_limited()
 @org_view
 def export(request: HttpRequest, m: Membership, pk: int, number: int, fmt: str) -> HttpResponse:
     if fmt not in EXPORT_TYPES:
@@ -378,7 +414,13 @@ def edit(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpRespo
     if request.POST.get("action") == "update-details":
         form = forms.DetailsForm(request.POST)
         if form.is_valid() and form.cleaned_data["title"]:
-            services.update_draft_details(version=version, **form.cleaned_data)
+            try:
+                with transaction.atomic():  # the version check and the save it guards (A25)
+                    version = _locked_version(version)
+                    check_version(request.POST.get("version"), details_version(version))
+                    services.update_draft_details(version=version, **form.cleaned_data)
+            except StaleVersion as exc:
+                messages.error(request, str(exc))
         else:
             messages.error(request, "A framework needs a title.")
         return _back(request, m, version)
@@ -386,9 +428,10 @@ def edit(request: HttpRequest, m: Membership, pk: int, number: int) -> HttpRespo
     if kind not in ROW_MODELS or op not in {"add", "update", "move", "delete", "relink"}:
         raise Http404("Unknown edit")
     try:
-        _apply_edit(request, version, op, kind)
-    except ValidationError as exc:
-        for problem in exc.problems:
+        with transaction.atomic():
+            _apply_edit(request, version, op, kind)
+    except (ValidationError, StaleVersion) as exc:
+        for problem in getattr(exc, "problems", None) or [exc]:
             messages.error(request, str(problem))
     return _back(request, m, version)
 
@@ -398,7 +441,9 @@ def _apply_edit(request: HttpRequest, version: FrameworkVersion, op: str, kind: 
     if op == "add":
         _add(request, version, kind)
         return
-    row = access_version_row(version, ROW_MODELS[kind], post.get("pk"))
+    row = access_version_row(version, ROW_MODELS[kind], post.get("pk"), lock=op == "update")
+    if op == "update":  # a rewording made on a page someone changed since: refused (A25)
+        check_version(post.get("version"), record_tag(row))
     if op == "move":
         services.move_row(row=row, offset=-1 if post.get("direction") == "up" else 1)
     elif op == "delete":

@@ -13,6 +13,7 @@ from kamfit.jobs.work import output_path
 from kamfit.orgs.access import access_job, list_jobs
 from kamfit.orgs.decorators import org_view
 from kamfit.orgs.models import Membership
+from kamfit.web.export_limit import export_limited
 
 LIST_SIZE = 100
 
@@ -51,6 +52,7 @@ def job_detail(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
 
 
 @require_GET
+@export_limited()
 @org_view
 def job_download(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     """The file a report job wrote, as an attachment, to those who may see the job."""

@@ -13,6 +13,7 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kamfit.domain.errors import NotPermitted, ValidationError
+from kamfit.domain.errors import NotPermitted, StaleVersion, ValidationError
 from kamfit.members import services, tokens
 from kamfit.members.models import ApiToken, InvitationState
 from kamfit.orgs.access import (
@@ -33,6 +34,7 @@ from kamfit.orgs.access import (
     list_memberships,
 )
 from kamfit.orgs.models import Role
+from kamfit.versions import check_version, record_tag
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -120,9 +122,14 @@ def change_role(request: HttpRequest, org: str, pk: int) -> HttpResponse:
     m = access_membership(request.user, org)
     member = access_member(m, pk)
     try:
-        member = services.change_role(
-            manager=m, member=member, role=request.POST.get("role", ""), request=request
-        )
+        with transaction.atomic():  # the version check and the change it guards (A25)
+            locked = list_members(m.organisation).select_for_update(of=("self",)).get(pk=member.pk)
+            check_version(request.POST.get("version"), record_tag(locked.role))
+            member = services.change_role(
+                manager=m, member=locked, role=request.POST.get("role", ""), request=request
+            )
+    except StaleVersion as exc:
+        messages.error(request, str(exc))
     except (ValidationError, NotPermitted, PermissionDenied) as exc:
         _problems(request, exc)
     else:

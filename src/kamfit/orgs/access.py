@@ -171,10 +171,18 @@ def access_version(
     return version
 
 
-def access_version_row(version: FrameworkVersion, model: type[_RowT], pk: object) -> _RowT:
-    """Return a content row (role, element, …) of a version already accessed, or 404."""
+def access_version_row(
+    version: FrameworkVersion, model: type[_RowT], pk: object, *, lock: bool = False
+) -> _RowT:
+    """Return a content row (role, element, …) of a version already accessed, or 404.
+
+    ``lock``: row-locked (``SELECT … FOR UPDATE``, in a transaction) for a version check.
+    """
+    rows = model._default_manager.filter(version=version)
+    if lock:
+        rows = rows.select_for_update(of=("self",))
     try:
-        return model._default_manager.filter(version=version).get(pk=int(str(pk)))
+        return rows.get(pk=int(str(pk)))
     except (model.DoesNotExist, ValueError):
         raise Http404("No such item") from None
 

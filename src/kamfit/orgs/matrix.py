@@ -309,7 +309,28 @@ def markdown(matrix: Matrix) -> str:
         f"Superusers: {_SHORT[admin.superuser]} on the admin site. "
         "Another organisation's objects: 404 for every role, on every route."
     )
+    lines.extend(_fields_table(matrix))
     return "\n".join(lines) + "\n"
+
+
+def _fields_table(matrix: Matrix) -> list[str]:
+    """The ``fields`` rules as a table: per route and role, the keys never given a value."""
+    rows = [
+        f"| `{name}` | {role} | {', '.join(f'`{k}`' for k in keys)} |"
+        for name in sorted(matrix.routes)
+        for role, keys in matrix.routes[name].fields.items()
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "Response keys a role never receives with a value (`fields`; every other key of the "
+        "OpenAPI answer is given):",
+        "",
+        "| Route | Role | Absent or empty |",
+        "|---|---|---|",
+        *rows,
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,15 +8,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from kamfit.orgs.access import access_membership, access_person_export
 from kamfit.privacy import export, services
+from kamfit.web.export_limit import ExportLimitedView
 
 __all__ = ["PersonExport"]
 
 
-class PersonExport(APIView):
+class PersonExport(ExportLimitedView):
     @extend_schema(
         tags=["People"],
         responses={

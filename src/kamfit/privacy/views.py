@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kamfit.domain.errors import NotPermitted, ValidationError
+from kamfit.domain.errors import NotPermitted, StaleVersion, ValidationError
 from kamfit.orgs.access import (
     access_erasure,
     access_person,
@@ -21,9 +22,11 @@ from kamfit.orgs.access import (
     list_visible_people,
 )
 from kamfit.orgs.decorators import org_view
-from kamfit.orgs.models import Membership
+from kamfit.orgs.models import Membership, Organisation
 from kamfit.privacy import export, services
 from kamfit.privacy.models import ErasureReason, ErasureState
+from kamfit.versions import check_version, record_tag
+from kamfit.web.export_limit import export_limited
 from kamfit.web.pages import org_url, show_problems
 
 REQUESTABLE = [(v, label) for v, label in ErasureReason.choices if v != ErasureReason.RETENTION]
@@ -46,6 +49,7 @@ def _download(document: dict[str, Any], filename: str) -> HttpResponse:
 
 
 @require_GET
+@export_limited()
 @org_view
 def my_export(request: HttpRequest, m: Membership) -> HttpResponse:
     """The member's own person record as JSON: nobody else's, whatever the role."""
@@ -57,6 +61,7 @@ def my_export(request: HttpRequest, m: Membership) -> HttpResponse:
 
 
 @require_GET
+@export_limited()
 @org_view
 def person_export(request: HttpRequest, m: Membership, pk: int) -> HttpResponse:
     """A person's data as JSON, for owner and HR (or the person themself)."""
@@ -139,6 +144,13 @@ def erasure_reject(request: HttpRequest, m: Membership, pk: int) -> HttpResponse
     return redirect(org_url("privacy:erasures", m))
 
 
+def settings_version(org: Organisation) -> str:
+    """The tag of the privacy settings the page shows (A25)."""
+    return record_tag(
+        org.retention_candidate_months, org.retention_leaver_months, org.min_group_size
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @org_view
 def settings_page(request: HttpRequest, m: Membership) -> HttpResponse:
@@ -154,11 +166,17 @@ def settings_page(request: HttpRequest, m: Membership) -> HttpResponse:
     if request.method == "POST":
         values = {name: request.POST.get(name, "") for name in values}
         try:
-            services.update_privacy_settings(
-                org=org,
-                actor=request.user,  # type: ignore[arg-type]
-                values=values,
-            )
+            with transaction.atomic():  # the version check and the save it guards (A25)
+                org = Organisation.objects.select_for_update(of=("self",)).get(pk=org.pk)
+                check_version(request.POST.get("version"), settings_version(org))
+                services.update_privacy_settings(
+                    org=org,
+                    actor=request.user,  # type: ignore[arg-type]
+                    values=values,
+                )
+        except StaleVersion as exc:
+            messages.error(request, str(exc))
+            status = 409
         except ValidationError as exc:
             show_problems(request, exc)
             status = 400
@@ -173,6 +191,7 @@ def settings_page(request: HttpRequest, m: Membership) -> HttpResponse:
             "values": values,
             "group_range": services.GROUP_SIZE_RANGE,
             "months_range": services.RETENTION_MONTHS_RANGE,
+            "version": settings_version(org),
         },
     )
     response.status_code = status

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kamfit.domain import profiles as dp
-from kamfit.domain.errors import NotPermitted, Problem, ValidationError
+from kamfit.domain.errors import NotPermitted, Problem, StaleVersion, ValidationError
 from kamfit.frameworks.models import FrameworkVersion, VersionStatus
 from kamfit.frameworks.queries import get_version_rows
 from kamfit.orgs.access import (
@@ -30,8 +31,10 @@ from kamfit.orgs.permissions import EDIT_PROFILE, MANAGE_WEIGHTING, PUBLISH_PROF
 from kamfit.profiles import documents, services
 from kamfit.profiles.models import (
     Participant,
+    ProfileElement,
     ProfileStatus,
     ProfileVersion,
+    Requirement,
 )
 from kamfit.profiles.queries import (
     build_job_description,
@@ -40,6 +43,8 @@ from kamfit.profiles.queries import (
     profile_lines,
     weights_source,
 )
+from kamfit.versions import check_version, record_tag, row_values
+from kamfit.web.export_limit import export_limited
 from kamfit.web.pages import org_url, show_problems
 
 
@@ -207,6 +212,23 @@ def _version_context(m: Membership, version: ProfileVersion) -> dict[str, Any]:
         "exercises": exercises,
         "scale": detail.scale,
         "newer": list(_newer_framework_versions(version).values()) if editable else [],
+        "edit_versions": edit_versions(version) if editable else {},
+    }
+
+
+def edit_versions(version: ProfileVersion) -> dict[str, str]:
+    """The tag of what each edit form of a draft shows, by the form's ``action`` (A25).
+
+    Each form's tag covers only what that form shows, so saving the title does not
+    refuse a requirements form opened in another tab.
+    """
+    requirements = Requirement.objects.filter(version=version).order_by("pk")
+    scope = ProfileElement.objects.filter(version=version).order_by("element_id")
+    return {
+        "details": record_tag(version.title, version.summary, version.note),
+        "scope": record_tag(list(scope.values_list("element_id", flat=True))),
+        "requirements": record_tag([row_values(r) for r in requirements]),
+        "time": record_tag(version.time_allocation, version.selling_limit),
     }
 
 
@@ -292,7 +314,13 @@ def version_edit(request: HttpRequest, m: Membership, pk: int, number: int) -> H
         messages.error(request, f"action: unknown change {action!r}")
         return redirect(version.get_absolute_url())
     try:
-        edit(request, version, request.POST)
+        with transaction.atomic():  # the version check and the change it guards (A25)
+            locked = ProfileVersion.objects.select_for_update(of=("self",)).get(pk=version.pk)
+            if action in {"details", "scope", "requirements", "time"}:
+                check_version(request.POST.get("version"), edit_versions(locked)[action])
+            edit(request, locked, request.POST)
+    except StaleVersion as exc:
+        messages.error(request, str(exc))
     except (ValidationError, NotPermitted) as exc:
         show_problems(request, exc)
     anchor = {"requirements": "#requirements", "time": "#time", "scope": "#scope"}.get(action, "")
@@ -331,6 +359,7 @@ FORMATS = {"md", "pdf", "docx"}
 
 
 @require_GET
+@export_limited(when=lambda url: url.get("fmt", "html") != "html")  # the page is a read
 @org_view
 def job_description(
     request: HttpRequest, m: Membership, pk: int, number: int, fmt: str = "html"

@@ -59,6 +59,16 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return _client_error(request, 404, "Not found")
 
 
+def too_many_requests(
+    request: HttpRequest, title: str, message: str, *, retry_after: int
+) -> HttpResponse:
+    """Answer 429 with the generic page, kamfit's message and ``Retry-After`` (seconds)."""
+    response = _client_error(request, 429, title, message)
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _error_id(request: HttpRequest) -> str:
     """Return the request's id (X-Request-ID, in logs and the audit trail), or a new one."""
     request_id = getattr(request, "request_id", None)

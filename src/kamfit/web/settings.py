@@ -6,6 +6,8 @@ in the data directory), ``KAMFIT_SECRET_KEY`` (or ``KAMFIT_SECRET_KEY_FILE``),
 database connection is kept; default 0 on SQLite, 60 otherwise) and
 ``KAMFIT_TASKS_BACKEND`` (``database``, the default, or ``immediate``) and
 ``KAMFIT_API_RATE`` (API requests per user, default ``200/min``),
+``KAMFIT_EXPORT_RATE`` (bulk exports per user, pages and API together, default
+``30/10min``),
 ``KAMFIT_IMPORT_MAX_BYTES`` (largest upload, default 10 MB) and
 ``KAMFIT_IMPORT_MAX_ROWS`` (most data rows in one import, default 50,000),
 ``KAMFIT_MFA_REQUIRED`` (two-factor authentication compulsory for owner, HR, director,
@@ -364,6 +366,16 @@ if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", API
     raise ImproperlyConfigured(
         f"KAMFIT_API_RATE={API_RATE!r}: write it as a count per unit, e.g. 200/min"
     )
+# Bulk exports (files, a person's full record) per user, pages and API counted together
+# (kamfit.web.export_limit): a count per period, the period optionally a multiple.
+_export_rate = os.environ.get("KAMFIT_EXPORT_RATE") or "30/10min"
+if not re.fullmatch(
+    r"[1-9][0-9]*/([1-9][0-9]*)?(s|sec|second|m|min|minute|h|hour|d|day)", _export_rate
+):
+    raise ImproperlyConfigured(
+        f"KAMFIT_EXPORT_RATE={_export_rate!r}: write it as a count per period, e.g. 30/10min"
+    )
+EXPORT_RATE: str | None = _export_rate  # None (the test settings) switches the limit off
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -375,7 +387,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "kamfit.api.pagination.StrictPageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

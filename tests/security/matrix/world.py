@@ -27,6 +27,7 @@ from kamfit.assessments.services import PersonInput, PsychometricInput, RatingIn
 from kamfit.audits import services as audits
 from kamfit.development import services as plans
 from kamfit.development.models import Plan
+from kamfit.domain import development
 from kamfit.domain import framework as fw
 from kamfit.frameworks.models import FrameworkVersion
 from kamfit.frameworks.services import (
@@ -206,6 +207,14 @@ def _psychometrics(side: Side, name: str) -> None:
         )
     ]
     assess.save_psychometrics(side.org, side.users[Role.HR], rows)
+    # A quick check by the KAM's line manager, so that answers list one (test_fields.py).
+    question = development.shipped_quick_check().questions[0].key
+    assess.record_quick_check(
+        cast(Person, side.objects["person_kam"]),
+        side.users[Role.MANAGER],
+        {question: True},
+        note=_label(name, "Quick check note"),
+    )
 
 
 def _jobs(side: Side, name: str) -> None:

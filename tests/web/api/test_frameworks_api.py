@@ -413,6 +413,19 @@ def test_editors_copy_the_library_into_their_organisation(personas: Personas, ro
     assert Framework.objects.get(pk=body["id"]).organisation == a.org
 
 
+def test_a_title_longer_than_the_schema_allows_is_refused_even_if_it_starts_with_a_space(
+    personas: Personas,
+) -> None:
+    a = personas.a
+    client, url = a.client(Role.DIRECTOR), framework_url(a, personas.library.pk, "copy/")
+    count = Framework.objects.count()
+    response = send(client, "post", url, {"title": "\r" + "x" * 200})
+    assert response.status_code == 400
+    assert [p["location"] for p in response.json()["problems"]] == ["title"]
+    assert Framework.objects.count() == count
+    assert send(client, "post", url, {"title": " " + "x" * 199}).json()["title"] == "x" * 199
+
+
 def test_the_schema_describes_parent_as_the_object_the_api_returns(personas: Personas) -> None:
     schema = yaml.safe_load(personas.a.client(Role.OWNER).get(f"{API}/schema/").content)
     parent = schema["components"]["schemas"]["Framework"]["properties"]["parent"]
