@@ -26,6 +26,7 @@ from kamfit.audits.models import (
 )
 from kamfit.domain.errors import NotPermitted, Problem, ValidationError
 from kamfit.domain.readiness import MIN_GROUP_CEILING, MIN_GROUP_FLOOR
+from kamfit.domain.titles import derived_title
 from kamfit.frameworks.models import FrameworkVersion, VersionStatus
 from kamfit.frameworks.queries import get_version_rows
 from kamfit.orgs.models import Membership, Organisation
@@ -47,6 +48,9 @@ __all__ = [
     "save_answers",
     "submit_answers",
 ]
+
+#: The title column's length: a derived title ("… (repeat)") must fit it.
+TITLE_LENGTH: int = Audit._meta.get_field("title").max_length  # type: ignore[assignment]
 
 
 def hash_token(token: str) -> str:
@@ -176,7 +180,7 @@ def repeat_audit(*, audit: Audit, user: User | None, title: str | None = None) -
         organisation=audit.organisation,
         user=user,
         version=audit.version,
-        title=title or f"{audit.title} (repeat)",
+        title=title or derived_title(audit.title, " (repeat)", TITLE_LENGTH),
         scope=audit.scope,
         element_keys=keys,
         min_group_size=audit.min_group_size,

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from kamfit.domain import framework as fw
 from kamfit.domain.errors import NotPermitted, Problem, ValidationError
+from kamfit.domain.titles import derived_title
 from kamfit.frameworks.models import (
     Citation,
     Competency,
@@ -50,6 +51,9 @@ __all__ = [
     "update_draft_details",
     "update_scale",
 ]
+
+#: The title column's length: a derived title ("… (repeat)") must fit it.
+TITLE_LENGTH: int = Framework._meta.get_field("title").max_length  # type: ignore[assignment]
 
 
 @contextmanager
@@ -265,7 +269,7 @@ def copy_framework(
         organisation=organisation,
         user=user,
         doc=doc,
-        title=title or f"{doc.title} ({organisation.name})",
+        title=title or derived_title(doc.title, f" ({organisation.name})", TITLE_LENGTH),
         parent=source,
     )
 

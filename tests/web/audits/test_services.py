@@ -434,6 +434,20 @@ def test_repeat_audit_links_previous_and_results_show_the_change_per_item(
     assert (titled.title, titled.previous) == ("Autumn", again)
 
 
+def test_repeating_a_repeat_again_and_again_keeps_the_title_within_its_column(
+    personas: Personas,
+) -> None:
+    audit = open_full(personas.a, ("risk",))
+    audit.title = "R" * 200
+    audit.save(update_fields=["title"])
+    for _ in range(3):  # PostgreSQL refuses a title one character too long
+        services.close_audit(audit=audit)
+        audit = services.repeat_audit(audit=audit, user=None)
+        audit.refresh_from_db()
+        assert len(audit.title) == 200
+        assert audit.title.endswith("… (repeat)")
+
+
 def test_change_is_none_for_an_item_unscored_before(personas: Personas) -> None:
     first = open_full(personas.a, (), scope=Scope.LITMUS)
     answered_by(

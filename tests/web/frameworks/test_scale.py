@@ -278,3 +278,17 @@ def test_adding_the_scale_column_kept_the_triggers_that_freeze_published_version
             )
             expected = {"frameworkversion_frozen"}
         assert expected <= {name for (name,) in cur.fetchall()}
+
+
+def test_copying_a_framework_with_a_full_length_title_keeps_the_title_within_its_column(
+    personas: Personas,
+) -> None:
+    doc = replace(fw.shipped(), key="long-title", title="T" * 200)
+    framework = services.import_framework(organisation=personas.a.org, user=None, doc=doc)
+    version = framework.versions.get()
+    services.publish_version(version=version, user=None)
+    copied = services.copy_framework(organisation=personas.b.org, user=None, source=version)
+    copied.refresh_from_db()  # PostgreSQL refuses a title one character too long
+    assert len(copied.title) == 200
+    assert copied.title.endswith(f"… ({personas.b.org.name})")
+    assert copied.versions.get().title == copied.title
