@@ -7,7 +7,8 @@ a rendering (a PDF takes about a second), so a stolen token or a runaway script 
 pull an organisation's data out in minutes. ``KAMFIT_EXPORT_RATE`` (default
 ``30/10min``) caps exports per user, whichever channel asks: the API views use
 :class:`ExportLimitedView`, the pages :func:`export_limited`, and both count in the same
-Django cache entry, so switching from the pages to the API does not double the allowance.
+cache entry (one that all worker processes share: :mod:`kamfit.web.throttling`), so
+switching from the pages to the API does not double the allowance.
 
 Every request to an export address counts when it is checked, whatever the answer
 (as DRF's throttles do): the limit is checked before the organisation and the object are
@@ -29,11 +30,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from kamfit.auditlog.services import record_rate_limit_hit
 from kamfit.web.errors import too_many_requests
+from kamfit.web.throttling import SharedCounts
 
 __all__ = [
     "SCOPE",
@@ -78,8 +79,8 @@ def describe_rate(count: int, seconds: int) -> str:
     return f"{count} {noun} every {period}"
 
 
-class ExportRateThrottle(SimpleRateThrottle):
-    """Count exports per user in Django's cache; anonymous requests are never counted.
+class ExportRateThrottle(SharedCounts):
+    """Count exports per user in the shared cache; anonymous requests are never counted.
 
     The rate is read from ``settings.EXPORT_RATE`` on every request rather than from
     DRF's ``DEFAULT_THROTTLE_RATES`` (bound when DRF is imported), so that the test

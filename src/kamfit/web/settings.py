@@ -280,6 +280,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+
+# The default cache is each process's memory (derived data that any process can rebuild).
+# Rate-limit counts must be one per installation, not one per worker: they live in a
+# directory every worker on the host shares (kamfit.web.throttling).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimits": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "ratelimits"),
+    },
+}
 # WhiteNoise serves the static files from the app server, compressed and with far-future
 # cache headers once ``collectstatic`` has run (``kamfit serve --production`` runs it).
 # In development WhiteNoise finds files in the apps directly, as runserver does.
@@ -393,7 +404,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["kamfit.web.throttling.SharedUserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": API_RATE},
     "EXCEPTION_HANDLER": "kamfit.api.errors.exception_handler",
 }

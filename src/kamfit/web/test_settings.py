@@ -7,7 +7,7 @@ import os
 os.environ.setdefault("KAMFIT_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 
 from kamfit.web.settings import *  # noqa: F403
-from kamfit.web.settings import REST_FRAMEWORK
+from kamfit.web.settings import CACHES, REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed: tests only
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -28,3 +28,9 @@ STORAGES = {
 }
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 EXPORT_RATE = None  # no export limit either; tests/security/members/test_export_limits.py
+# Rate-limit counts in the default cache's memory (LocMemCache instances with the same
+# LOCATION share one store), so a test's ``cache.clear()`` starts them from none too.
+CACHES = {
+    **CACHES,
+    "ratelimits": {**CACHES["default"], "LOCATION": CACHES["default"].get("LOCATION", "")},
+}
